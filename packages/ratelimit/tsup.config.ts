@@ -1,1 +1,1 @@
-export { default } from '../../tsup.config.ts';
+export { default } from '../../tsup.config.js';

@@ -1,1 +1,42 @@
-export const placeholder = 1;
+export type { Period, PeriodSpec } from './calendar.js';
+export { assertTimeZone, nextPeriod, PeriodClock, parsePeriodId, periodAt } from './calendar.js';
+export {
+  InvalidKeyPartError,
+  InvalidOptionError,
+  InvalidRuleError,
+  InvalidTimeZoneError,
+  isInvalidKeyPartError,
+  isInvalidOptionError,
+  isInvalidRuleError,
+  isInvalidTimeZoneError,
+  isPeriodkeyError,
+  PeriodkeyError,
+} from './errors.js';
+export type {
+  Identity,
+  KeyIdentity,
+  KeyParts,
+  KeyspaceOptions,
+  ParsedKey,
+  RollingTag,
+  RuleKey,
+} from './keys.js';
+export { buildKey, isPeriodkeyKey, Keyspace, keyExpiry, parseKey } from './keys.js';
+export type { MemoryStoreOptions } from './memory-store.js';
+export { MemoryStore } from './memory-store.js';
+export type {
+  IdentityList,
+  LimitOptions,
+  LimitOverrides,
+  RatelimitOptions,
+  RatelimitResult,
+  ResultReason,
+  RuleResult,
+} from './ratelimit.js';
+export { Ratelimit } from './ratelimit.js';
+export type { Algorithm, Rule, RuleObject, TimeUnit } from './rule.js';
+export { parseRule } from './rule.js';
+export { LIMIT_SCRIPT } from './script.js';
+export type { ScriptClient } from './script-store.js';
+export { ScriptStore } from './script-store.js';
+export type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';

@@ -1,0 +1,2 @@
+export type { IORedisClient } from './store.js';
+export { IORedisStore } from './store.js';

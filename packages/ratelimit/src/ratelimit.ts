@@ -1,0 +1,378 @@
+import { randomBytes } from 'node:crypto';
+import { resolveStore } from './environment.js';
+import { InvalidOptionError } from './errors.js';
+import { type Identity, Keyspace, keyExpiry, type RuleKey } from './keys.js';
+import { parseRule, type Rule, type RuleObject } from './rule.js';
+import type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';
+
+/** Limits by rule name that replace the configured ones for one identity (plan tiers). */
+export type LimitOverrides = Readonly<Record<string, number | undefined>>;
+
+/** Who is always admitted or always denied, without touching the store. */
+export type IdentityList = Iterable<string> | ((identifier: string) => boolean);
+
+export interface RatelimitOptions {
+  /**
+   * Where counts live: a store, a URL (`memory://`, `redis://`, `rediss://`), or omitted to choose from the
+   * environment (`UPSTASH_REDIS_REST_URL`+`_TOKEN`, then `REDIS_URL`, else in memory with a warning).
+   */
+  store?: Store | string;
+  /** One or more rules by name; a call passes only if all pass. `{ monthly: '10/month', burst: '5/minute' }` */
+  rules: Readonly<Record<string, string | RuleObject>>;
+  /** IANA zone of calendar periods. @default 'UTC' */
+  timeZone?: string;
+  /** First segment of every key. @default 'ratelimit' */
+  prefix?: string;
+  /** The clock, in epoch ms. @default Date.now */
+  now?: () => number;
+  /** HMAC key for `{ token }` identities (at least 16 bytes), so that tokens never appear in keys. */
+  tokenSecret?: string | Uint8Array;
+  /** Count denied calls too, so that a client that keeps trying stays blocked. @default false */
+  countDenied?: boolean;
+  /** Per-identity limits (plan tiers); they change the limit, never the key, so counts carry over. */
+  limits?: (identifier: string) => LimitOverrides | undefined | Promise<LimitOverrides | undefined>;
+  /** Identities that always pass, without a store call (`reason: 'allowlist'`). */
+  allowlist?: IdentityList;
+  /** Identities that are always denied, without a store call (`reason: 'denylist'`). */
+  denylist?: IdentityList;
+  /**
+   * Answer calls of an identity that is denied until a known instant locally, until then (`reason: 'cache'`),
+   * so a flood never reaches the store. A reset or refund on another instance is seen here once that
+   * instant passes. @default true
+   */
+  blockCache?: boolean;
+}
+
+export interface LimitOptions {
+  /** What is limited for this identity, e.g. the route pattern `'/api/chat'`. @default '' */
+  scope?: string;
+  /** Units to consume; fractional for spend budgets (exact to 1e-6), negative to refund. @default 1 */
+  cost?: number;
+  /** Limits for this call only, by rule name; they override `options.limits`. */
+  limits?: LimitOverrides;
+}
+
+export type ResultReason = 'store' | 'cache' | 'allowlist' | 'denylist';
+
+/** One rule's state after a call. Amounts are in units (not millionths). */
+export interface RuleResult {
+  readonly rule: string;
+  readonly success: boolean;
+  readonly limit: number;
+  readonly used: number;
+  readonly remaining: number;
+  /** When the full limit is available again (epoch ms): the period's end for calendar rules. */
+  readonly reset: number;
+}
+
+export interface RatelimitResult {
+  readonly success: boolean;
+  /** The binding rule's limit. */
+  readonly limit: number;
+  /** The binding rule's remaining units. */
+  readonly remaining: number;
+  /** The binding rule's next reset (epoch ms). */
+  readonly reset: number;
+  /** When denied: seconds until the same call could pass. */
+  readonly retryAfter: number | undefined;
+  /** The binding rule: the denying rule that frees up last, or the rule with the least remaining. */
+  readonly rule: string;
+  readonly reason: ResultReason;
+  /** Every rule, in the order of `options.rules`. */
+  readonly rules: readonly RuleResult[];
+}
+
+const MICRO = 1_000_000;
+const BLOCK_CACHE_MAX = 10_000;
+
+function toMicro(amount: number, what: string): number {
+  const micro = Math.round(amount * MICRO);
+  if (!Number.isFinite(amount) || !Number.isSafeInteger(micro)) {
+    throw new InvalidOptionError(`${what} must be a finite number of units, got ${String(amount)}`);
+  }
+  return micro;
+}
+
+function membership(list: IdentityList | undefined): ((identifier: string) => boolean) | undefined {
+  if (list === undefined || typeof list === 'function') return list;
+  const set = new Set(list);
+  return (identifier) => set.has(identifier);
+}
+
+interface Blocked {
+  readonly since: number;
+  readonly until: number;
+  readonly cost: number;
+  readonly limits: readonly number[];
+  readonly result: RatelimitResult;
+}
+
+/**
+ * A rate limiter whose calendar rules reset with the calendar of its time zone: `'10/month'` resets at 00:00
+ * on the 1st, because the period is part of the key.
+ *
+ * @example
+ * const limiter = new Ratelimit({ rules: { monthly: '10/month', burst: '5/minute' } });
+ * const { success, remaining } = await limiter.limit('user:42', { scope: '/api/chat' });
+ */
+export class Ratelimit {
+  readonly #rules: readonly Rule[];
+  readonly #keyspace: Keyspace;
+  readonly #now: () => number;
+  readonly #countDenied: boolean;
+  readonly #resolveLimits: RatelimitOptions['limits'];
+  readonly #allowed: ((identifier: string) => boolean) | undefined;
+  readonly #denied: ((identifier: string) => boolean) | undefined;
+  readonly #blocked: Map<string, Blocked> | undefined;
+  readonly #storeOption: Store | string | undefined;
+  #store: Promise<Store> | undefined;
+  #member = 0;
+  readonly #memberPrefix = randomBytes(6).toString('hex');
+
+  /** @throws {PeriodkeyError} for a bad rule, zone, prefix or option, naming what to change. */
+  constructor(options: RatelimitOptions) {
+    const entries = Object.entries(options?.rules ?? {});
+    if (entries.length === 0) {
+      throw new InvalidOptionError(
+        "rules must name at least one rule, e.g. { rules: { monthly: '10/month' } }",
+      );
+    }
+    this.#rules = entries.map(([name, input]) => parseRule(name, input));
+    this.#keyspace = new Keyspace({
+      prefix: options.prefix ?? 'ratelimit',
+      timeZone: options.timeZone ?? 'UTC',
+      rules: this.#rules,
+      ...(options.tokenSecret === undefined ? {} : { tokenSecret: options.tokenSecret }),
+    });
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new InvalidOptionError(
+        'now must be a function returning epoch milliseconds, e.g. () => Date.now()',
+      );
+    }
+    if (options.limits !== undefined && typeof options.limits !== 'function') {
+      throw new InvalidOptionError('limits must be a function (identifier) => ({ ruleName: limit })');
+    }
+    this.#now = options.now ?? Date.now;
+    this.#countDenied = options.countDenied ?? false;
+    this.#resolveLimits = options.limits;
+    this.#allowed = membership(options.allowlist);
+    this.#denied = membership(options.denylist);
+    this.#blocked = (options.blockCache ?? true) ? new Map() : undefined;
+    this.#storeOption = options.store;
+    if (typeof options.store === 'object' && typeof options.store?.evaluate !== 'function') {
+      throw new InvalidOptionError(
+        'store must be a Store (MemoryStore, IORedisStore, UpstashStore) or a URL',
+      );
+    }
+  }
+
+  /** The store in use; resolved from the environment on first use when none was given. */
+  store(): Promise<Store> {
+    if (this.#store === undefined) {
+      const option = this.#storeOption;
+      this.#store = typeof option === 'object' ? Promise.resolve(option) : resolveStore(option);
+    }
+    return this.#store;
+  }
+
+  /**
+   * Checks every rule for `identifier` and consumes `cost` from all of them if all pass; a denied call
+   * consumes nothing (unless `countDenied`). Resolves with the decision; throws only on misuse or when the
+   * store fails.
+   */
+  async limit(identifier: Identity, options: LimitOptions = {}): Promise<RatelimitResult> {
+    const now = this.#now();
+    const cost = toMicro(options.cost ?? 1, 'cost');
+    const listed = this.#listed(identifier, now);
+    if (listed !== undefined) return listed;
+    const scope = options.scope ?? '';
+    const keys = this.#keyspace.keys(identifier, scope, now);
+    const rules = await this.#storeRules(identifier, keys, options.limits);
+    const cacheKey = this.#blocked === undefined ? undefined : cacheKeyOf(identifier, scope);
+    const hit = cacheKey === undefined ? undefined : this.#fromCache(cacheKey, rules, cost, now);
+    if (hit !== undefined) return hit;
+    const { result, retryAt } = await this.#evaluate('consume', keys, rules, cost, now);
+    if (cacheKey !== undefined) {
+      if (!result.success) this.#block(cacheKey, rules, cost, now, retryAt, result);
+      else if (cost < 0) this.#blocked?.delete(cacheKey);
+    }
+    return result;
+  }
+
+  /** Each rule's current use for `identifier`, without consuming anything. */
+  async usage(
+    identifier: Identity,
+    options: Omit<LimitOptions, 'cost'> = {},
+  ): Promise<readonly RuleResult[]> {
+    const now = this.#now();
+    const keys = this.#keyspace.keys(identifier, options.scope ?? '', now);
+    const rules = await this.#storeRules(identifier, keys, options.limits);
+    return (await this.#evaluate('peek', keys, rules, 0, now)).result.rules;
+  }
+
+  /** Deletes the current counts of every rule for `identifier` and scope: its quotas start afresh. */
+  async reset(identifier: Identity, options: Pick<LimitOptions, 'scope'> = {}): Promise<void> {
+    const scope = options.scope ?? '';
+    const keys = this.#keyspace.keys(identifier, scope, this.#now()).map((k) => k.key);
+    this.#blocked?.delete(cacheKeyOf(identifier, scope));
+    await (await this.store()).delete(keys);
+  }
+
+  async #evaluate(
+    mode: StoreRequest['mode'],
+    keys: readonly RuleKey[],
+    rules: readonly StoreRule[],
+    cost: number,
+    now: number,
+  ): Promise<Summary> {
+    const member = this.#memberPrefix + (this.#member++).toString(36);
+    const request: StoreRequest = { mode, countDenied: this.#countDenied, now, cost, member, rules };
+    const outcomes = await (await this.store()).evaluate(request);
+    return summarize(rules, keys, outcomes, now);
+  }
+
+  async #storeRules(
+    identifier: Identity,
+    keys: readonly RuleKey[],
+    callLimits: LimitOverrides | undefined,
+  ): Promise<StoreRule[]> {
+    const resolver = this.#resolveLimits;
+    const overrides =
+      callLimits ??
+      (resolver !== undefined && typeof identifier === 'string' ? await resolver(identifier) : undefined);
+    return keys.map((k) => this.#storeRule(k, overrides));
+  }
+
+  #storeRule({ rule, key, period }: RuleKey, overrides: LimitOverrides | undefined): StoreRule {
+    const override = overrides?.[rule.name];
+    const limit = override === undefined ? rule.limit : override;
+    if (override !== undefined && !(override > 0)) {
+      throw new InvalidOptionError(
+        `limit override for rule "${rule.name}" must be a positive number, got ${override}`,
+      );
+    }
+    return {
+      key,
+      algorithm: rule.algorithm,
+      limit: toMicro(limit, `limit of rule "${rule.name}"`),
+      windowMs: rule.durationMs,
+      resetAt: period?.end ?? 0,
+      expireAt: period === null ? 0 : keyExpiry(period),
+    };
+  }
+
+  #listed(identifier: Identity, now: number): RatelimitResult | undefined {
+    if (typeof identifier !== 'string') return undefined;
+    const success = this.#denied?.(identifier) ? false : this.#allowed?.(identifier) ? true : undefined;
+    if (success === undefined) return undefined;
+    const rules = this.#rules.map((rule) => ({
+      rule: rule.name,
+      success,
+      limit: rule.limit,
+      used: 0,
+      remaining: success ? rule.limit : 0,
+      reset: now,
+    }));
+    const first = rules[0] as RuleResult;
+    return {
+      success,
+      limit: first.limit,
+      remaining: first.remaining,
+      reset: now,
+      retryAfter: undefined,
+      rule: first.rule,
+      reason: success ? 'allowlist' : 'denylist',
+      rules,
+    };
+  }
+
+  #fromCache(
+    cacheKey: string,
+    rules: readonly StoreRule[],
+    cost: number,
+    now: number,
+  ): RatelimitResult | undefined {
+    const blocked = this.#blocked?.get(cacheKey);
+    if (blocked === undefined) return undefined;
+    if (now >= blocked.until || now < blocked.since) {
+      this.#blocked?.delete(cacheKey);
+      return undefined;
+    }
+    // A larger cost would be denied too; a smaller one, or a raised limit, might pass: ask the store.
+    if (cost < blocked.cost || rules.some((rule, i) => rule.limit !== blocked.limits[i])) return undefined;
+    return { ...blocked.result, retryAfter: Math.ceil((blocked.until - now) / 1000), reason: 'cache' };
+  }
+
+  #block(
+    cacheKey: string,
+    rules: readonly StoreRule[],
+    cost: number,
+    now: number,
+    until: number,
+    result: RatelimitResult,
+  ): void {
+    const blocked = this.#blocked as Map<string, Blocked>;
+    if (blocked.size >= BLOCK_CACHE_MAX) {
+      for (const [key, entry] of blocked) if (entry.until <= now) blocked.delete(key);
+      if (blocked.size >= BLOCK_CACHE_MAX) blocked.clear();
+    }
+    blocked.set(cacheKey, { since: now, until, cost, limits: rules.map((rule) => rule.limit), result });
+  }
+}
+
+function cacheKeyOf(identifier: Identity, scope: string): string {
+  return typeof identifier === 'string'
+    ? `c${identifier}\u0000${scope}`
+    : `t${identifier.token}\u0000${scope}`;
+}
+
+interface Summary {
+  readonly result: RatelimitResult;
+  /** When denied, the instant the binding rule lets the same call pass (epoch ms). */
+  readonly retryAt: number;
+}
+
+function summarize(
+  rules: readonly StoreRule[],
+  keys: readonly RuleKey[],
+  outcomes: readonly RuleOutcome[],
+  now: number,
+): Summary {
+  let success = true;
+  let binding = 0;
+  let retryAt = 0;
+  const results = outcomes.map((outcome, i): RuleResult => {
+    const limit = (rules[i] as StoreRule).limit;
+    if (!outcome.allowed) {
+      success = false;
+      if (outcome.retryAt > retryAt) [retryAt, binding] = [outcome.retryAt, i];
+    }
+    return {
+      rule: (keys[i] as RuleKey).rule.name,
+      success: outcome.allowed,
+      limit: limit / MICRO,
+      used: outcome.used / MICRO,
+      remaining: Math.max(0, limit - outcome.used) / MICRO,
+      reset: outcome.reset,
+    };
+  });
+  if (success) {
+    // The binding rule of a pass: the fewest units left; of equals, the one that resets last.
+    for (let i = 1; i < results.length; i++) {
+      const [r, b] = [results[i] as RuleResult, results[binding] as RuleResult];
+      if (r.remaining < b.remaining || (r.remaining === b.remaining && r.reset > b.reset)) binding = i;
+    }
+  }
+  const bound = results[binding] as RuleResult;
+  const result: RatelimitResult = {
+    success,
+    limit: bound.limit,
+    remaining: bound.remaining,
+    reset: bound.reset,
+    retryAfter: success ? undefined : Math.max(1, Math.ceil((retryAt - now) / 1000)),
+    rule: bound.rule,
+    reason: 'store',
+    rules: results,
+  };
+  return { result, retryAt };
+}

@@ -1,0 +1,54 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { Keyspace, parseRule } from '../src/index.js';
+
+// The README's example keys come from the code: this test fails when they drift, and
+// UPDATE_README=1 pnpm vitest run packages/ratelimit/test/readme.test.ts rewrites them.
+const README = new URL('../README.md', import.meta.url);
+const START = '<!-- example-keys:start -->';
+const END = '<!-- example-keys:end -->';
+const AT = Date.parse('2026-11-01T03:37:15Z');
+const ZONES = ['UTC', 'America/New_York'];
+const RULES = [
+  '10/second',
+  '10/minute',
+  '100 per 15 minutes',
+  '1000/hour',
+  '1000/day',
+  '5000/week',
+  '10/month',
+  '100/quarter',
+  '1000/year',
+];
+
+function exampleTable(): string {
+  const keysIn = (timeZone: string) =>
+    RULES.map((rule) => {
+      const [ruleKey] = new Keyspace({ prefix: 'ratelimit', timeZone, rules: [parseRule('quota', rule)] }).keys(
+        'user:42',
+        '/api/chat',
+        AT,
+      );
+      return `\`${ruleKey?.key}\``;
+    });
+  const columns = ZONES.map(keysIn);
+  const rows = RULES.map((rule, i) => `| \`'${rule}'\` | ${columns.map((keys) => keys[i]).join(' | ')} |`);
+  return [
+    `Keys of a rule named \`quota\`, for identity \`user:42\` and scope \`/api/chat\`, at ${new Date(AT).toISOString()}:`,
+    '',
+    `| rule | ${ZONES.map((zone) => `\`timeZone: '${zone}'\``).join(' | ')} |`,
+    `| --- | ${ZONES.map(() => '---').join(' | ')} |`,
+    ...rows,
+  ].join('\n');
+}
+
+test('the README shows the keys that the code builds', () => {
+  const readme = readFileSync(README, 'utf8');
+  expect(readme).toContain(START);
+  expect(readme).toContain(END);
+  const start = readme.indexOf(START) + START.length;
+  const end = readme.indexOf(END);
+  const expected = `\n${exampleTable()}\n`;
+  if (process.env.UPDATE_README) writeFileSync(README, readme.slice(0, start) + expected + readme.slice(end));
+  else expect(readme.slice(start, end)).toBe(expected);
+});

@@ -1,0 +1,1 @@
+export { UpstashStore } from './store.js';

@@ -1,0 +1,31 @@
+import { IORedisStore } from '@periodkey/ioredis';
+import { LIMIT_SCRIPT, Ratelimit } from '@periodkey/ratelimit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { servers, testPrefix } from '../harness/index.js';
+
+describe('the limiter script', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(servers().redis.url);
+  });
+  afterAll(() => redis.disconnect());
+
+  test('ships with a pinned SHA that Redis computes too', async () => {
+    // Changing the script changes this SHA: update it knowingly, the old one stays cached on servers.
+    expect(LIMIT_SCRIPT.sha).toBe('856fd52db6ca5748e8e2537f7a7a37a2ca592ab5');
+    expect(await redis.script('LOAD', LIMIT_SCRIPT.source)).toBe(LIMIT_SCRIPT.sha);
+  });
+
+  test('has no shebang flags, which vanilla Redis 7.0 and older reject', () => {
+    expect(LIMIT_SCRIPT.source.startsWith('#!')).toBe(false);
+  });
+
+  test('is loaded again with EVAL when the server answers NOSCRIPT', async () => {
+    const rl = new Ratelimit({ store: new IORedisStore(redis), rules: { d: '2/day' }, prefix: testPrefix() });
+    await redis.script('FLUSH');
+    expect((await rl.limit('user:1')).remaining).toBe(1);
+    expect(await redis.script('EXISTS', LIMIT_SCRIPT.sha)).toEqual([1]);
+    expect((await rl.limit('user:1')).remaining).toBe(0);
+  });
+});
