@@ -7,7 +7,7 @@ import { createAclUser, servers, testPrefix } from '../harness/index.js';
 // The ACL that packages/ioredis/README.md documents for an application, tested as written: Redis checks
 // the commands a script calls against the caller's ACL too.
 const COMMANDS =
-  '+evalsha +eval +unlink +get +set +hmget +hset +zrangebyscore +zremrangebyscore +zadd +pexpire +del';
+  '+evalsha +eval +unlink +get +set +incrby +hmget +hset +zrangebyscore +zremrangebyscore +zadd +pexpire +del';
 
 test('the documented least-privilege ACL runs every algorithm, the NOSCRIPT fallback and reset', async () => {
   const prefix = testPrefix();

@@ -112,6 +112,7 @@ const scenarios: Record<string, Scenario> = {
     expect(record(await rl.limit('user:r')).success).toBe(false);
     // A refund never takes the count below zero.
     expect(record(await rl.limit('user:r', { cost: -50 }))).toMatchObject({ success: true, remaining: 5 });
+    expect(record(await rl.limit('user:r'))).toMatchObject({ success: true, remaining: 4 });
   },
 
   'raising a limit mid-month keeps the count': async ({ limiter, clock, record }) => {

@@ -2,154 +2,145 @@ import { createHash } from 'node:crypto';
 
 // The algorithms of `algorithms.ts`, in Lua, for Redis, Valkey and Upstash: one call checks every rule of a
 // request and consumes from all of them only if all pass. No shebang flags (vanilla Redis 7.0 rejects
-// Upstash's), only commands of Redis 6.2. Numbers go to Redis as strings formatted here: Lua's own
-// conversion keeps 14 digits, which would round epoch milliseconds and token counts. Expiries are relative
+// Upstash's), only commands of Redis 6.2. Numbers are passed to redis.call as Lua numbers: Redis formats
+// them with %.17g, exact for every integer below 2^53 and round-tripping every double. Expiries are relative
 // to the caller's clock (PX, PEXPIRE), so a skew between the caller and Redis never expires a key early.
 //
 // KEYS: one key per rule.  ARGV: mode ('c' consume | 'p' peek), count denied ('1' | '0'), now, cost, member,
 // then per rule: algorithm, limit, window, resetAt, expireAt.
 // Reply: per rule, allowed (1 | 0), used, reset, retryAt.
 const source = `
-local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
-local function int(x) return string.format('%.0f', x) end
-local function num(x) return string.format('%.17g', x) end
-local mode, count_denied = ARGV[1], ARGV[2] == '1'
+local floor, ceil, max, min, match, call = math.floor, math.ceil, math.max, math.min, string.match, redis.call
+local consume, count_denied = ARGV[1] == 'c', ARGV[2] == '1'
 local now, cost, member = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local n, s, pass = #KEYS, {}, true
 
-local algos = {}
-
-algos['fixed'] = function(key, limit, window, reset_at, expire_at)
-  local used = tonumber(redis.call('GET', key) or '0')
-  local nxt = max(0, used + cost)
-  return {
-    fits = cost <= 0 or used + cost <= limit, retry = reset_at,
-    before = {used, reset_at}, after = {nxt, reset_at},
-    write = function() redis.call('SET', key, int(nxt), 'PX', int(expire_at - now)) end,
-  }
-end
-
-algos['sliding'] = function(key, limit, window, reset_at, expire_at)
-  local raw = redis.call('ZRANGEBYSCORE', key, '(' .. int(now - window), '+inf', 'WITHSCORES')
-  local scores, costs, sum = {}, {}, 0
-  for i = 1, #raw, 2 do
-    local c = tonumber(string.match(raw[i], ':(-?%d+)$'))
-    scores[#scores + 1] = tonumber(raw[i + 1])
-    costs[#costs + 1] = c
-    sum = sum + c
+-- Read every rule's state and decide whether this call fits. s holds 7 slots per rule; no closures or
+-- tables per rule, so a call leaves little garbage for Lua's collector.
+for i = 1, n do
+  local key, j, o = KEYS[i], 5 * i, 7 * (i - 1)
+  local algo, limit, window = ARGV[j + 1], tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
+  local fits
+  if algo == 'fixed' then
+    -- Consume optimistically (INCRBY keeps the TTL, so an admitted call costs one command); a call that
+    -- is not applied is rolled back below.
+    local used
+    if consume then used = call('INCRBY', key, cost) - cost else used = tonumber(call('GET', key) or '0') end
+    fits = cost <= 0 or used + cost <= limit
+    s[o + 1] = used
+  elseif algo == 'sliding' then
+    local raw = call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES')
+    local sum = 0
+    for k = 1, #raw, 2 do sum = sum + tonumber(match(raw[k], ':(-?%d+)$')) end
+    fits = cost <= 0 or max(0, sum) + cost <= limit
+    s[o + 1], s[o + 2] = sum, raw
+  elseif algo == 'sliding-counter' then
+    local idx = floor(now / window)
+    local h = call('HMGET', key, 'w', 'c', 'p')
+    local w, cur, prev = tonumber(h[1]), 0, 0
+    if w == idx then cur, prev = tonumber(h[2]), tonumber(h[3]) elseif w == idx - 1 then prev = tonumber(h[2]) end
+    local est = floor((prev * (window - (now - idx * window))) / window)
+    fits = cost <= 0 or est + cur + cost <= limit
+    s[o + 1], s[o + 2], s[o + 3], s[o + 4] = idx, cur, prev, est
+  elseif algo == 'token-bucket' then
+    local h = call('HMGET', key, 't', 'ts')
+    local tokens = limit
+    if h[1] then tokens = min(limit, tonumber(h[1]) + max(0, now - tonumber(h[2])) * (limit / window)) end
+    fits = cost <= 0 or cost <= tokens
+    s[o + 1] = tokens
+  else -- gcra
+    local tat = max(tonumber(call('GET', key) or now), now)
+    local nxt = max(now, tat + cost * (window / limit))
+    fits = cost <= 0 or nxt - now <= window
+    s[o + 1], s[o + 2] = tat, nxt
   end
-  local used = max(0, sum)
-  local fits = cost <= 0 or used + cost <= limit
-  local function reset(last) if last == nil then return now end return last + window end
-  local before_reset = reset(scores[#scores])
-  local after_last = scores[#scores]
-  if after_last == nil or now >= after_last then after_last = now end
-  local retry = before_reset
-  if not fits and cost <= limit then
-    local freed = 0
-    for i = 1, #scores do
-      freed = freed + costs[i]
-      if used - freed + cost <= limit then retry = scores[i] + window; break end
-    end
-  end
-  return {
-    fits = fits, retry = retry,
-    before = {used, before_reset}, after = {max(0, sum + cost), reset(after_last)},
-    write = function()
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', int(now - window))
-      redis.call('ZADD', key, int(now), member .. ':' .. int(cost))
-      redis.call('PEXPIRE', key, int(window))
-    end,
-  }
+  s[o + 5], s[o + 6], s[o + 7] = fits, limit, window
+  if not fits then pass = false end
 end
 
-algos['sliding-counter'] = function(key, limit, window, reset_at, expire_at)
-  local idx = floor(now / window)
-  local h = redis.call('HMGET', key, 'w', 'c', 'p')
-  local w, cur, prev = tonumber(h[1]), 0, 0
-  if w == idx then cur, prev = tonumber(h[2]), tonumber(h[3])
-  elseif w == idx - 1 then prev = tonumber(h[2]) end
-  local elapsed = now - idx * window
-  local est = floor((prev * (window - elapsed)) / window)
-  local used = est + cur
-  local fits = cost <= 0 or used + cost <= limit
-  local nxt = max(0, cur + cost)
-  local function reset(c)
-    if c > 0 then return (idx + 2) * window elseif est > 0 then return (idx + 1) * window end
-    return now
-  end
-  local retry = reset(cur)
-  if not fits and cost <= limit then
-    if cur + cost <= limit then
-      retry = idx * window + ceil(window - (window * (limit - cur - cost)) / prev)
-    else
-      retry = (idx + 1) * window + ceil(window - (window * (limit - cost)) / cur)
-    end
-  end
-  return {
-    fits = fits, retry = retry,
-    before = {used, reset(cur)}, after = {est + nxt, reset(nxt)},
-    write = function()
-      redis.call('HSET', key, 'w', int(idx), 'c', int(nxt), 'p', int(prev))
-      redis.call('PEXPIRE', key, int((idx + 2) * window - now))
-    end,
-  }
-end
-
-algos['token-bucket'] = function(key, limit, window, reset_at, expire_at)
-  local rate = limit / window
-  local h = redis.call('HMGET', key, 't', 'ts')
-  local tokens = limit
-  if h[1] then tokens = min(limit, tonumber(h[1]) + max(0, now - tonumber(h[2])) * rate) end
-  local nxt = min(limit, tokens - cost)
-  local function reset(t) if t >= limit then return now end return now + ceil((limit - t) / rate) end
-  local retry = now + ceil((cost - tokens) / rate)
-  if cost > limit then retry = reset(tokens) end
-  return {
-    fits = cost <= 0 or cost <= tokens, retry = retry,
-    before = {limit - floor(tokens), reset(tokens)}, after = {limit - floor(nxt), reset(nxt)},
-    write = function()
-      if nxt >= limit then redis.call('DEL', key) return end
-      redis.call('HSET', key, 't', num(nxt), 'ts', int(now))
-      redis.call('PEXPIRE', key, int(reset(nxt) - now))
-    end,
-  }
-end
-
-algos['gcra'] = function(key, limit, window, reset_at, expire_at)
-  local interval = window / limit
-  local tat = max(tonumber(redis.call('GET', key) or now), now)
-  local nxt = max(now, tat + cost * interval)
-  local function used(t) return floor((t - now) / interval + 0.5) end
-  local retry = ceil(nxt - window)
-  if cost > limit then retry = ceil(tat) end
-  return {
-    fits = cost <= 0 or nxt - now <= window, retry = retry,
-    before = {used(tat), ceil(tat)}, after = {used(nxt), ceil(nxt)},
-    write = function()
-      if nxt <= now then redis.call('DEL', key) return end
-      redis.call('SET', key, num(nxt), 'PX', int(ceil(nxt) - now))
-    end,
-  }
-end
-
-local evals, pass = {}, true
-for i, key in ipairs(KEYS) do
-  local b = 5 + (i - 1) * 5
-  local e = algos[ARGV[b + 1]](key, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]))
-  evals[i] = e
-  if not e.fits then pass = false end
-end
-local apply = mode == 'c' and (pass or count_denied)
+-- Answer every rule, and write if the call is applied: all rules fit, or denied calls count.
+local apply = consume and (pass or count_denied)
 local out = {}
-for _, e in ipairs(evals) do
-  local o = e.before
-  if apply then e.write(); o = e.after end
-  local retry = 0
-  if not e.fits then retry = e.retry end
-  out[#out + 1] = e.fits and 1 or 0
-  out[#out + 1] = o[1]
-  out[#out + 1] = o[2]
-  out[#out + 1] = retry
+for i = 1, n do
+  local key, j, o = KEYS[i], 5 * i, 7 * (i - 1)
+  local algo, fits, limit, window = ARGV[j + 1], s[o + 5], s[o + 6], s[o + 7]
+  local used, reset, retry
+  if algo == 'fixed' then
+    local reset_at = tonumber(ARGV[j + 4])
+    used, reset, retry = s[o + 1], reset_at, reset_at
+    if apply then
+      -- A count of zero is no key at all; a key that leaves zero gets its TTL now.
+      if used + cost <= 0 then call('DEL', key) elseif used <= 0 then call('PEXPIRE', key, tonumber(ARGV[j + 5]) - now) end
+      used = max(0, used + cost)
+    elseif consume then
+      if used <= 0 then call('DEL', key) else call('INCRBY', key, -cost) end
+    end
+  elseif algo == 'sliding' then
+    local sum, raw = s[o + 1], s[o + 2]
+    local last = now
+    if #raw > 0 then last = tonumber(raw[#raw]) end
+    used, reset, retry = max(0, sum), now, now
+    if #raw > 0 then reset, retry = last + window, last + window end
+    if not fits and cost <= limit then
+      local freed = 0
+      for k = 1, #raw, 2 do
+        freed = freed + tonumber(match(raw[k], ':(-?%d+)$'))
+        if used - freed + cost <= limit then retry = tonumber(raw[k + 1]) + window; break end
+      end
+    end
+    if apply then
+      used, reset = max(0, sum + cost), max(last, now) + window
+      call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+      call('ZADD', key, now, member .. ':' .. ARGV[4])
+      call('PEXPIRE', key, window)
+    end
+  elseif algo == 'sliding-counter' then
+    local idx, cur, prev, est = s[o + 1], s[o + 2], s[o + 3], s[o + 4]
+    local c = cur
+    if apply then c = max(0, cur + cost) end
+    used, reset = est + c, now
+    if c > 0 then reset = (idx + 2) * window elseif est > 0 then reset = (idx + 1) * window end
+    retry = now
+    if cur > 0 then retry = (idx + 2) * window elseif est > 0 then retry = (idx + 1) * window end
+    if not fits and cost <= limit then
+      if cur + cost <= limit then
+        retry = idx * window + ceil(window - (window * (limit - cur - cost)) / prev)
+      else
+        retry = (idx + 1) * window + ceil(window - (window * (limit - cost)) / cur)
+      end
+    end
+    if apply then
+      call('HSET', key, 'w', idx, 'c', c, 'p', prev)
+      call('PEXPIRE', key, (idx + 2) * window - now)
+    end
+  elseif algo == 'token-bucket' then
+    local tokens, rate = s[o + 1], limit / window
+    if cost > limit then
+      retry = now
+      if tokens < limit then retry = now + ceil((limit - tokens) / rate) end
+    else
+      retry = now + ceil((cost - tokens) / rate)
+    end
+    if apply then tokens = min(limit, tokens - cost) end
+    used, reset = limit - floor(tokens), now
+    if tokens < limit then reset = now + ceil((limit - tokens) / rate) end
+    if apply then
+      if tokens >= limit then call('DEL', key) else
+        call('HSET', key, 't', tokens, 'ts', now)
+        call('PEXPIRE', key, reset - now)
+      end
+    end
+  else -- gcra
+    local tat, nxt = s[o + 1], s[o + 2]
+    retry = ceil(nxt - window)
+    if cost > limit then retry = ceil(tat) end
+    if apply then tat = nxt end
+    used, reset = floor((tat - now) / (window / limit) + 0.5), ceil(tat)
+    if apply then
+      if tat <= now then call('DEL', key) else call('SET', key, tat, 'PX', ceil(tat) - now) end
+    end
+  end
+  out[4 * i - 3], out[4 * i - 2], out[4 * i - 1], out[4 * i] = fits and 1 or 0, used, reset, fits and 0 or retry
 end
 return out
 `.trim();
