@@ -5,7 +5,12 @@ import { Keyspace, parseRule } from '../src/index.js';
 // pnpm vitest bench packages/ratelimit/bench --run
 const rules = [parseRule('monthly', '10/month'), parseRule('burst', '5/minute')];
 const utc = new Keyspace({ prefix: 'ratelimit', timeZone: 'UTC', rules });
-const newYork = new Keyspace({ prefix: 'ratelimit', timeZone: 'America/New_York', rules, tokenSecret: 'a secret of 16+ bytes' });
+const newYork = new Keyspace({
+  prefix: 'ratelimit',
+  timeZone: 'America/New_York',
+  rules,
+  tokenSecret: 'a secret of 16+ bytes',
+});
 
 describe('keys of a call with two rules (monthly + minute)', () => {
   bench('UTC, Date.now()', () => {

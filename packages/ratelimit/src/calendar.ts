@@ -102,11 +102,12 @@ export function nextPeriod(spec: PeriodSpec, timeZone: string, period: Period): 
 export function parsePeriodId(spec: PeriodSpec, timeZone: string, id: string): Period | null {
   const fields = ID_PATTERNS[spec.unit].exec(id)?.slice(1).map(Number);
   if (fields === undefined) return null;
-  const [year = 0, second = 1, third = 1, hours = 0, minutes = 0, seconds = 0] = fields;
+  // `index` is the quarter, the week or the month.
+  const [year = 0, index = 1, date = 1, hours = 0, minutes = 0, seconds = 0] = fields;
   let day: number;
-  if (spec.unit === 'quarter') day = civilDay(year, (second - 1) * 3, 1);
-  else if (spec.unit === 'week') day = isoWeekMonday(year, second);
-  else day = civilDay(year, second - 1, third);
+  if (spec.unit === 'quarter') day = civilDay(year, (index - 1) * 3, 1);
+  else if (spec.unit === 'week') day = isoWeekMonday(year, index);
+  else day = civilDay(year, index - 1, date);
   const candidate = firstInstantOf(timeZone, day) + hours * HOUR + minutes * MINUTE + seconds * SECOND;
   // Anything that names no period (a day the zone skipped, a month not aligned to the rule's multiple, an
   // hour past the day's end) comes back under another id.
@@ -114,7 +115,7 @@ export function parsePeriodId(spec: PeriodSpec, timeZone: string, id: string): P
   return period.id === id ? period : null;
 }
 
-/** The unit whose id format `id` has, or `null` if it is no period id. */
+// The unit whose id format `id` has, or `null` if it is no period id (for the key grammar).
 export function unitOfPeriodId(id: string): TimeUnit | null {
   return UNITS.find((unit) => ID_PATTERNS[unit].test(id)) ?? null;
 }
@@ -156,16 +157,14 @@ function offsetAt(timeZone: string, at: number): number {
   return (text[0] === '-' ? -minutes : minutes) * MINUTE;
 }
 
-/** The local date of an instant, as days since 1970-01-01. */
+// The local date of an instant, as days since 1970-01-01.
 function localDay(timeZone: string, at: number): number {
   return Math.floor((at + offsetAt(timeZone, at)) / DAY);
 }
 
-/**
- * The first instant whose local date is `day` or later. That is local midnight, or, where midnight does not
- * exist (DST starting at 00:00), the first existing time, such as 01:00. For a date the zone skipped
- * (Pacific/Apia 2011-12-30) it is the start of the next date.
- */
+// The first instant whose local date is `day` or later. That is local midnight, or, where midnight does not
+// exist (DST starting at 00:00), the first existing time, such as 01:00. For a date the zone skipped
+// (Pacific/Apia 2011-12-30) it is the start of the next date.
 function firstInstantOf(timeZone: string, day: number): number {
   let cache = dayStarts.get(timeZone);
   if (cache === undefined) {
@@ -200,7 +199,7 @@ function searchFirstInstant(timeZone: string, wall: number): number {
   return high;
 }
 
-/** The first date of the period that contains `day`, and the first date of the next one. */
+// The first date of the period that contains `day`, and the first date of the next one.
 function dateSpan(unit: TimeUnit, step: number, day: number): [number, number] {
   if (unit === 'day') return [day, day + 1];
   if (unit === 'week') {

@@ -85,7 +85,9 @@ export function parseRule(name: string, input: string | RuleObject): Rule {
   if (typeof input === 'string') {
     const match = STRING_RULE.exec(input);
     if (match === null) {
-      return fail("use '<limit>/<unit>' or '<limit> per <n> <units>', such as '10/month' or '100 per 15 minutes'");
+      return fail(
+        "use '<limit>/<unit>' or '<limit> per <n> <units>', such as '10/month' or '100 per 15 minutes'",
+      );
     }
     const [, limitText = '', perText = ''] = match;
     if (!DECIMAL.test(limitText)) fail(`the limit ${limitText} is not a positive number`);
@@ -131,7 +133,9 @@ export function parseRule(name: string, input: string | RuleObject): Rule {
       );
     }
     if (parent.size % step !== 0) {
-      const divisors = Array.from({ length: parent.size }, (_, i) => i + 1).filter((n) => parent.size % n === 0);
+      const divisors = Array.from({ length: parent.size }, (_, i) => i + 1).filter(
+        (n) => parent.size % n === 0,
+      );
       fail(
         `${step} does not divide ${parent.name}; use one of ${divisors.join(', ')} ${unit}s${ROLLING_UNITS.includes(unit) ? ', or a rolling algorithm' : ''}`,
       );
@@ -148,6 +152,8 @@ export function parseRule(name: string, input: string | RuleObject): Rule {
 function describe(input: unknown): string {
   if (typeof input === 'string') return `'${input}'`;
   if (typeof input !== 'object' || input === null) return String(input);
-  const fields = Object.entries(input).map(([k, v]) => `${k}: ${typeof v === 'string' ? `'${v}'` : String(v)}`);
+  const fields = Object.entries(input).map(
+    ([k, v]) => `${k}: ${typeof v === 'string' ? `'${v}'` : String(v)}`,
+  );
   return `{ ${fields.join(', ')} }`;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { unitOfPeriodId } from '../src/calendar.js';
 import { keyExpiry, nextPeriod, parsePeriodId, periodAt } from '../src/index.js';
 import { RUNS, SPECS, zoneAndInstant, zoneAndTwoInstants } from './support.js';
 
@@ -16,6 +17,7 @@ describe.each(SPECS)('$label periods', (spec) => {
         expect(next.start).toBe(period.end);
         expect(next.id > period.id).toBe(true);
         expect(parsePeriodId(spec, zone, period.id)).toEqual(period);
+        expect(unitOfPeriodId(period.id)).toBe(spec.unit); // what parseKey reads a key's unit from
         expect(keyExpiry(period)).toBeGreaterThan(t);
       }),
       RUNS,
@@ -36,5 +38,4 @@ describe.each(SPECS)('$label periods', (spec) => {
       RUNS,
     );
   });
-
 });

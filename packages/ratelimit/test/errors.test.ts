@@ -7,8 +7,8 @@ import {
   isInvalidRuleError,
   isInvalidTimeZoneError,
   isPeriodkeyError,
-  PeriodkeyError,
   PeriodClock,
+  PeriodkeyError,
 } from '../src/index.js';
 
 describe('errors', () => {
@@ -42,6 +42,7 @@ describe('errors', () => {
 
   test('guards recognise errors from another copy of the package', async () => {
     // A query string makes Vite load the module a second time: a second copy with its own classes.
+    // @ts-expect-error: TypeScript does not resolve Vite's query suffix
     const copy: typeof import('../src/errors.js') = await import('../src/errors.js?copy');
     expect(copy.InvalidRuleError).not.toBe(InvalidRuleError);
     const foreign = new copy.InvalidTimeZoneError('x');

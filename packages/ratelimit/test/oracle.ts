@@ -9,44 +9,46 @@ const HOUR = 60 * MINUTE;
 const SLICE: Partial<Record<string, number>> = { second: SECOND, minute: MINUTE, hour: HOUR };
 
 /**
- * The first instant whose local date is `date` or later. luxon reads a skipped midnight as the first
- * existing time (01:00), as the definition wants, but reads an ambiguous 00:00 (America/Goose_Bay turned
- * its clock back at 00:01) with whichever offset it guesses; the earlier reading is the one on `date` first.
+ * The first instant whose local date is that of `day` (a luxon start of day) or later. luxon's startOf('day')
+ * already reads a skipped midnight as the first existing time (01:00), as the definition wants, but reads
+ * an ambiguous 00:00 (America/Goose_Bay turned its clock back at 00:01) with the offset the DateTime has;
+ * the reading with the earlier offset is the one that shows the date first.
  */
-function dayStart(zone: string, date: DateTime): number {
-  const luxonStart = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone }).toMillis();
+function firstInstant(zone: string, day: DateTime): number {
   const tz = IANAZone.create(zone);
-  const wall = Date.UTC(date.year, date.month - 1, date.day);
+  const wall = Date.UTC(day.year, day.month - 1, day.day);
   const earlier = wall - tz.offset(wall - 36 * HOUR) * MINUTE;
-  return earlier < luxonStart && earlier + tz.offset(earlier) * MINUTE >= wall ? earlier : luxonStart;
+  const start = day.toMillis();
+  return earlier < start && earlier + tz.offset(earlier) * MINUTE >= wall ? earlier : start;
 }
 
-function firstDate(local: DateTime, unit: DateTimeUnit, step: number): DateTime {
+/** The start of the period that contains `local`, as a luxon start of day. */
+function firstDay(local: DateTime, unit: DateTimeUnit, step: number): DateTime {
   const start = local.startOf(unit);
-  if (unit === 'month') return start.set({ month: start.month - ((start.month - 1) % step) });
-  if (unit === 'quarter') return start.set({ month: start.month - ((start.quarter - 1) % step) * 3 });
+  // Multiples of months and quarters align to January.
+  if (unit === 'month') return start.minus({ months: (start.month - 1) % step }).startOf('day');
+  if (unit === 'quarter') return start.minus({ quarters: (start.quarter - 1) % step }).startOf('day');
   return start;
 }
 
-function id(unit: DateTimeUnit, date: DateTime): string {
+function id(unit: DateTimeUnit, day: DateTime): string {
   const format = { year: 'yyyy', quarter: "yyyy'Q'q", week: "kkkk'W'WW", month: 'yyyyMM' }[unit as string];
-  return date.toFormat(format ?? 'yyyyMMdd');
+  return day.toFormat(format ?? 'yyyyMMdd');
 }
 
 export function oraclePeriod(spec: PeriodSpec, zone: string, t: number): Period {
   const slice = SLICE[spec.unit];
   const unit: DateTimeUnit = slice === undefined ? spec.unit : 'day';
   const step = slice === undefined ? spec.step : 1;
-  // Dates only: the time of day of these DateTimes does not matter.
-  let first = firstDate(DateTime.fromMillis(t, { zone }).setZone('UTC', { keepLocalTime: true }), unit, step);
-  let next = first.plus({ [unit]: step });
-  let start = dayStart(zone, first);
-  let end = dayStart(zone, next);
+  let first = firstDay(DateTime.fromMillis(t, { zone }), unit, step);
+  let next = first.plus({ [unit]: step }).startOf('day');
+  let start = firstInstant(zone, first);
+  let end = firstInstant(zone, next);
   while (end <= t) {
     first = next;
-    next = first.plus({ [unit]: step });
+    next = first.plus({ [unit]: step }).startOf('day');
     start = end;
-    end = dayStart(zone, next);
+    end = firstInstant(zone, next);
   }
   if (slice === undefined) return { id: id(unit, first), start, end };
   const length = spec.step * slice;

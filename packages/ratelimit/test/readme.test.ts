@@ -24,22 +24,32 @@ const RULES = [
 function exampleTable(): string {
   const keysIn = (timeZone: string) =>
     RULES.map((rule) => {
-      const [ruleKey] = new Keyspace({ prefix: 'ratelimit', timeZone, rules: [parseRule('quota', rule)] }).keys(
-        'user:42',
-        '/api/chat',
-        AT,
-      );
+      const [ruleKey] = new Keyspace({
+        prefix: 'ratelimit',
+        timeZone,
+        rules: [parseRule('quota', rule)],
+      }).keys('user:42', '/api/chat', AT);
       return `\`${ruleKey?.key}\``;
     });
   const columns = ZONES.map(keysIn);
-  const rows = RULES.map((rule, i) => `| \`'${rule}'\` | ${columns.map((keys) => keys[i]).join(' | ')} |`);
+  const rows = [
+    ['rule', ...ZONES.map((zone) => `\`timeZone: '${zone}'\``)],
+    ...RULES.map((rule, i) => [`\`'${rule}'\``, ...columns.map((keys) => keys[i] ?? '')]),
+  ];
   return [
     `Keys of a rule named \`quota\`, for identity \`user:42\` and scope \`/api/chat\`, at ${new Date(AT).toISOString()}:`,
     '',
-    `| rule | ${ZONES.map((zone) => `\`timeZone: '${zone}'\``).join(' | ')} |`,
-    `| --- | ${ZONES.map(() => '---').join(' | ')} |`,
-    ...rows,
+    ...markdownTable(rows),
   ].join('\n');
+}
+
+/** A table with padded columns, as Biome formats Markdown. */
+function markdownTable(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  const [header = [], ...body] = rows;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)];
 }
 
 test('the README shows the keys that the code builds', () => {

@@ -24,13 +24,34 @@ describe('parseRule', () => {
   });
 
   test.each<[RuleObject, object]>([
-    [{ limit: 50, per: '1 minute', algorithm: 'sliding' }, { algorithm: 'sliding', unit: 'minute', step: 1 }],
-    [{ limit: 50, per: 'minute' }, { algorithm: 'fixed', unit: 'minute', step: 1 }],
-    [{ limit: 10, per: 'month' }, { algorithm: 'fixed', unit: 'month', step: 1 }],
-    [{ limit: 9, per: '7 minutes', algorithm: 'gcra' }, { algorithm: 'gcra', unit: 'minute', step: 7 }],
-    [{ limit: 5, per: '2 days', algorithm: 'token-bucket' }, { algorithm: 'token-bucket', unit: 'day', step: 2 }],
-    [{ limit: 5, per: '90 seconds', algorithm: 'sliding-counter' }, { algorithm: 'sliding-counter', step: 90 }],
-    [{ limit: 5, per: '2 weeks', algorithm: 'sliding' }, { algorithm: 'sliding', unit: 'week', durationMs: 1_209_600_000 }],
+    [
+      { limit: 50, per: '1 minute', algorithm: 'sliding' },
+      { algorithm: 'sliding', unit: 'minute', step: 1 },
+    ],
+    [
+      { limit: 50, per: 'minute' },
+      { algorithm: 'fixed', unit: 'minute', step: 1 },
+    ],
+    [
+      { limit: 10, per: 'month' },
+      { algorithm: 'fixed', unit: 'month', step: 1 },
+    ],
+    [
+      { limit: 9, per: '7 minutes', algorithm: 'gcra' },
+      { algorithm: 'gcra', unit: 'minute', step: 7 },
+    ],
+    [
+      { limit: 5, per: '2 days', algorithm: 'token-bucket' },
+      { algorithm: 'token-bucket', unit: 'day', step: 2 },
+    ],
+    [
+      { limit: 5, per: '90 seconds', algorithm: 'sliding-counter' },
+      { algorithm: 'sliding-counter', step: 90 },
+    ],
+    [
+      { limit: 5, per: '2 weeks', algorithm: 'sliding' },
+      { algorithm: 'sliding', unit: 'week', durationMs: 1_209_600_000 },
+    ],
   ])('%o', (input, expected) => {
     expect(parseRule('r', input)).toMatchObject({ name: 'r', limit: input.limit, ...expected });
   });
@@ -42,8 +63,11 @@ describe('parseRule', () => {
     ['Infinity/day', 'the limit Infinity is not a positive number'],
     ['1e3/day', 'the limit 1e3 is not a positive number'],
     ['1.0000001/day', 'the limit may have at most 6 decimal places'],
-    ['10/fortnight', "unknown unit \"fortnight\"; use second, minute, hour, day, week, month, quarter or year"],
-    ['7 per 7 minutes', '7 does not divide an hour; use one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 minutes, or a rolling algorithm'],
+    ['10/fortnight', 'unknown unit "fortnight"; use second, minute, hour, day, week, month, quarter or year'],
+    [
+      '7 per 7 minutes',
+      '7 does not divide an hour; use one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 minutes, or a rolling algorithm',
+    ],
     ['1 per 7 seconds', '7 does not divide a minute'],
     ['1 per 5 hours', '5 does not divide a day; use one of 1, 2, 3, 4, 6, 8, 12, 24 hours'],
     ['1 per 5 months', '5 does not divide a year; use one of 1, 2, 3, 4, 6, 12 months'],
@@ -51,7 +75,10 @@ describe('parseRule', () => {
     ['1.5 per 2.5 minutes', 'the unit count 2.5 must be a whole number'],
     ['1 per 0 minutes', 'the unit count 0 must be a whole number of at least 1'],
     ['2 days', "use '<limit>/<unit>' or '<limit> per <n> <units>'"],
-    ['10 per 2 days', "a calendar day cannot be split or multiplied; use 1 day, or a rolling algorithm such as { limit: 10, per: '2 days', algorithm: 'sliding' }"],
+    [
+      '10 per 2 days',
+      "a calendar day cannot be split or multiplied; use 1 day, or a rolling algorithm such as { limit: 10, per: '2 days', algorithm: 'sliding' }",
+    ],
     ['10 per 2 weeks', 'a calendar week cannot be split or multiplied; use 1 week, or a rolling algorithm'],
     ['10 per 2 years', 'a calendar year cannot be split or multiplied; use 1 year'],
     ['10000000000/day', 'the limit must be a positive number up to 9007199254'],
@@ -62,13 +89,22 @@ describe('parseRule', () => {
   });
 
   test.each<[unknown, string]>([
-    [{ limit: Number.NaN, per: 'minute' }, "({ limit: NaN, per: 'minute' }): the limit must be a positive number"],
+    [
+      { limit: Number.NaN, per: 'minute' },
+      "({ limit: NaN, per: 'minute' }): the limit must be a positive number",
+    ],
     [{ limit: Number.POSITIVE_INFINITY, per: 'minute' }, '({ limit: Infinity, per: '],
     [{ limit: 0.1 + 0.2, per: 'minute' }, 'at most 6 decimal places'],
     [{ limit: '10', per: 'minute' }, 'limit must be a number'],
     [{ limit: 10 }, 'per must be a string'],
-    [{ limit: 10, per: 'minute', algorithm: 'leaky' }, "unknown algorithm; use one of 'fixed', 'sliding', 'sliding-counter', 'token-bucket', 'gcra'"],
-    [{ limit: 10, per: 'month', algorithm: 'sliding' }, 'a rolling window needs a fixed length, which a month does not have; use algorithm \'fixed\''],
+    [
+      { limit: 10, per: 'minute', algorithm: 'leaky' },
+      "unknown algorithm; use one of 'fixed', 'sliding', 'sliding-counter', 'token-bucket', 'gcra'",
+    ],
+    [
+      { limit: 10, per: 'month', algorithm: 'sliding' },
+      "a rolling window needs a fixed length, which a month does not have; use algorithm 'fixed'",
+    ],
     [{ limit: 10, per: '1 year', algorithm: 'gcra' }, 'which a year does not have'],
     [{ limit: 10, per: '1.5 minutes', algorithm: 'sliding' }, 'the unit count 1.5 must be a whole number'],
     [42, '(42): use a string such as'],

@@ -123,6 +123,9 @@ export const zoneAndInstant: fc.Arbitrary<[string, number]> = fc
 
 /** A zone and two instants in it, `t1 < t2`, often close together. */
 export const zoneAndTwoInstants: fc.Arbitrary<[string, number, number]> = fc
-  .tuple(zoneAndInstant, fc.oneof(fc.integer({ min: 1, max: 2 * DAY }), fc.integer({ min: 1, max: 400 * DAY })))
+  .tuple(
+    zoneAndInstant,
+    fc.oneof(fc.integer({ min: 1, max: 2 * DAY }), fc.integer({ min: 1, max: 400 * DAY })),
+  )
   .filter(([[, t], delta]) => t + delta < MAX_INSTANT)
   .map(([[zone, t], delta]): [string, number, number] => [zone, t, t + delta]);
