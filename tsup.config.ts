@@ -8,4 +8,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // Declarations from the package's own sources only (the root tsconfig sees the whole repository,
+  // including other packages' dist, which their parallel builds delete).
+  tsconfig: 'tsconfig.build.json',
 });

@@ -1,0 +1,62 @@
+import type { RatelimitResult, RuleResult } from '@periodkey/ratelimit';
+
+/** Which header families to send. Both are on by default; `Retry-After` is sent on every 429 regardless. */
+export interface HeaderFamilies {
+  /** `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (an ISO 8601 date). @default true */
+  readonly legacy?: boolean;
+  /** `RateLimit-Policy` and `RateLimit` of draft-ietf-httpapi-ratelimit-headers-10. @default true */
+  readonly ietf?: boolean;
+}
+
+/** Options of {@link rateLimitHeaders}. */
+export interface HeaderOptions extends HeaderFamilies {
+  /** The instant the `t` (seconds to reset) parameters count from, in epoch ms. @default Date.now() */
+  readonly now?: number;
+  /**
+   * Each rule's window in seconds, for the `w` parameter of `RateLimit-Policy` (the current period's length
+   * for a calendar rule); `w` is left out where this returns `undefined` or is not given.
+   */
+  readonly window?: (rule: RuleResult) => number | undefined;
+}
+
+/**
+ * The rate-limit response headers of one decision, by name:
+ * - `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` of the binding rule (`result.rule`),
+ *   the reset as an ISO 8601 date such as `2025-12-26T10:45:00.000Z`;
+ * - `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-10, structured fields), one
+ *   list member per rule: `"monthly";q=10;w=2592000` and `"monthly";r=0;t=45`;
+ * - `Retry-After` (seconds) when the request is denied.
+ *
+ * The IETF fields carry integers: fractional limits and amounts are rounded down there. When the limiter's
+ * failure policy answered because the store failed (`reason` `'error'` or `'timeout'`), the counts are
+ * unknown, and only `Retry-After` is sent (on a denial).
+ */
+export function rateLimitHeaders(
+  result: RatelimitResult,
+  options: HeaderOptions = {},
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const known = result.reason !== 'error' && result.reason !== 'timeout';
+  if (known && (options.legacy ?? true)) {
+    headers['X-RateLimit-Limit'] = String(result.limit);
+    headers['X-RateLimit-Remaining'] = String(result.remaining);
+    headers['X-RateLimit-Reset'] = new Date(result.reset).toISOString();
+  }
+  if (known && (options.ietf ?? true)) {
+    const now = options.now ?? Date.now();
+    headers['RateLimit-Policy'] = result.rules
+      .map((rule) => {
+        const window = options.window?.(rule);
+        return `"${rule.rule}";q=${Math.floor(rule.limit)}${window === undefined ? '' : `;w=${window}`}`;
+      })
+      .join(', ');
+    headers.RateLimit = result.rules
+      .map(
+        (rule) =>
+          `"${rule.rule}";r=${Math.floor(rule.remaining)};t=${Math.max(0, Math.ceil((rule.reset - now) / 1000))}`,
+      )
+      .join(', ');
+  }
+  if (!result.success && result.retryAfter !== undefined) headers['Retry-After'] = String(result.retryAfter);
+  return headers;
+}
