@@ -15,7 +15,15 @@ const client =
       ? new Cluster(target.nodes)
       : new UpstashRedis({ url: target.url, token: target.token });
 const store = backend === 'upstash' ? new UpstashStore(client) : new IORedisStore(client);
-const limiter = new Ratelimit({ store, prefix, rules: { monthly: '100/month' } });
+// The atomicity of the store is under test: a call that timed out on a loaded machine must not count as an
+// admission (fail-open would admit it), so fail closed, with a timeout far above any queueing here.
+const limiter = new Ratelimit({
+  store,
+  prefix,
+  rules: { monthly: '100/month' },
+  failure: 'closed',
+  timeout: 30_000,
+});
 
 const results = await Promise.all(Array.from({ length: attempts }, () => limiter.limit('user:hammered')));
 process.stdout.write(`${results.filter((r) => r.success).length}\n`);

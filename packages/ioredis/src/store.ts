@@ -1,5 +1,14 @@
-import { ScriptStore } from '@periodkey/ratelimit';
-import { type Cluster, Redis } from 'ioredis';
+import {
+  checkHealth,
+  defaultHealthKey,
+  type HealthOptions,
+  ScriptStore,
+  type StoreHealth,
+} from '@periodkey/ratelimit';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** ioredis options for a limiter's client; see the README. */
+const LIMITER_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false };
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type IORedisClient = Redis | Cluster;
@@ -12,8 +21,9 @@ export type IORedisClient = Redis | Cluster;
  * const store = new IORedisStore(new Redis(process.env.REDIS_URL));
  */
 export class IORedisStore extends ScriptStore {
-  /** The client, for health checks and for closing it (`store.client.quit()`). */
+  /** The client, for closing it (`store.client.quit()`). */
   readonly client: IORedisClient;
+  readonly #healthKey = defaultHealthKey();
 
   constructor(client: IORedisClient) {
     super({
@@ -24,8 +34,44 @@ export class IORedisStore extends ScriptStore {
     this.client = client;
   }
 
-  /** A store on a new client for `redis://` or `rediss://` (TLS) URL, as `REDIS_URL` selects it. */
-  static fromUrl(url: string): IORedisStore {
-    return new IORedisStore(new Redis(url));
+  /**
+   * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back, within
+   * `timeout`. On a Cluster, every master known to the client must answer `PING` and report
+   * `cluster_state:ok` (`CLUSTER INFO`): a cluster with a slot range down is not healthy. Never throws.
+   * Needs `+ping +set +get` (and `+cluster|info` on a Cluster) and the key in the ACL.
+   */
+  health(options: HealthOptions = {}): Promise<StoreHealth> {
+    const client = this.client;
+    return checkHealth(
+      {
+        ping: () => (client.isCluster ? clusterPing(client as Cluster) : client.ping()),
+        write: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
+        read: (key) => client.get(key),
+      },
+      { key: this.#healthKey, ...options },
+    );
   }
+
+  /**
+   * A store on a new client for a `redis://` or `rediss://` (TLS) URL, as `REDIS_URL` selects it, with the
+   * options a limiter wants: a command fails after one reconnection attempt instead of twenty
+   * (`maxRetriesPerRequest: 1`), and commands cut off by a disconnect are not replayed after it
+   * (`autoResendUnfulfilledCommands: false`): the limiter has answered them already.
+   */
+  static fromUrl(url: string): IORedisStore {
+    return new IORedisStore(new Redis(url, LIMITER_OPTIONS));
+  }
+}
+
+async function clusterPing(cluster: Cluster): Promise<void> {
+  await Promise.all(
+    cluster.nodes('master').map(async (node) => {
+      await node.ping();
+      const info = String(await node.cluster('INFO'));
+      if (!info.includes('cluster_state:ok')) {
+        const { host, port } = node.options;
+        throw new Error(`cluster node ${host}:${port} reports ${/cluster_state:\w+/.exec(info)?.[0]}`);
+      }
+    }),
+  );
 }

@@ -2,7 +2,10 @@
 // or ESM and CJS builds side by side), where `instanceof` is not.
 const brand = Symbol.for('periodkey.error');
 
-/** Base class of every error that periodkey throws on misuse. Test for it with {@link isPeriodkeyError}. */
+/**
+ * Base class of every error that periodkey throws: on misuse, and when a store fails where no answer can be
+ * made up (`usage()`, `reset()`). Test for it with {@link isPeriodkeyError}.
+ */
 export class PeriodkeyError extends Error {
   override readonly name: string = 'PeriodkeyError';
 
@@ -32,6 +35,21 @@ export class InvalidOptionError extends PeriodkeyError {
   override readonly name = 'InvalidOptionError';
 }
 
+/**
+ * The store failed or did not answer within the limiter's `timeout`, in a call that cannot be answered by the
+ * failure policy (`usage()`, `reset()`). `cause` is the store's error; `timedOut` says it did not answer.
+ */
+export class StoreUnavailableError extends PeriodkeyError {
+  override readonly name = 'StoreUnavailableError';
+  /** True when the store did not answer in time (no `cause` then), false when it failed. */
+  readonly timedOut: boolean;
+
+  constructor(message: string, options: { readonly timedOut: boolean; readonly cause?: unknown }) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.timedOut = options.timedOut;
+  }
+}
+
 /** True for any error thrown by periodkey, also one created by another copy of the package. */
 export function isPeriodkeyError(error: unknown): error is PeriodkeyError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
@@ -49,3 +67,5 @@ export const isInvalidTimeZoneError = guard<InvalidTimeZoneError>('InvalidTimeZo
 export const isInvalidKeyPartError = guard<InvalidKeyPartError>('InvalidKeyPartError');
 /** True for an {@link InvalidOptionError}, also one created by another copy of the package. */
 export const isInvalidOptionError = guard<InvalidOptionError>('InvalidOptionError');
+/** True for a {@link StoreUnavailableError}, also one created by another copy of the package. */
+export const isStoreUnavailableError = guard<StoreUnavailableError>('StoreUnavailableError');

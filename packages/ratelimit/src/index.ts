@@ -10,8 +10,20 @@ export {
   isInvalidRuleError,
   isInvalidTimeZoneError,
   isPeriodkeyError,
+  isStoreUnavailableError,
   PeriodkeyError,
+  StoreUnavailableError,
 } from './errors.js';
+export type {
+  DecisionEvent,
+  FallbackEvent,
+  OperationEvent,
+  RatelimitEvent,
+  RatelimitStats,
+  StoreOperation,
+} from './events.js';
+export type { HealthOptions, HealthProbe, StoreHealth } from './health.js';
+export { checkHealth, defaultHealthKey } from './health.js';
 export type {
   Identity,
   KeyIdentity,

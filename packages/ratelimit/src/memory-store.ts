@@ -1,4 +1,5 @@
 import { evaluateRule, type RuleState } from './algorithms.js';
+import type { StoreHealth } from './health.js';
 import type { RuleOutcome, Store, StoreRequest } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -54,6 +55,11 @@ export class MemoryStore implements Store {
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.#entries.delete(key);
+  }
+
+  /** Always healthy: it lives in this process. */
+  async health(): Promise<StoreHealth> {
+    return { ok: true, latencyMs: 0 };
   }
 
   #write(key: string, state: RuleState | undefined, expiresAt: number, now: number): void {

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { attempt, EXPIRED, withTimeout } from './_deadline.js';
+import { Guard, StoreFailure } from './_guard.js';
 import { resolveStore } from './environment.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, StoreUnavailableError } from './errors.js';
+import type { RatelimitEvent, RatelimitStats, StoreOperation } from './events.js';
 import { type Identity, Keyspace, keyExpiry, type RuleKey } from './keys.js';
+import { MemoryStore } from './memory-store.js';
 import { parseRule, type Rule, type RuleObject } from './rule.js';
 import type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';
 
@@ -41,6 +45,37 @@ export interface RatelimitOptions {
    * instant passes. @default true
    */
   blockCache?: boolean;
+  /**
+   * What `limit()` answers when the store fails or does not answer within `timeout` and no `fallback`
+   * store answers instead: `'open'` admits (`success: true`), `'closed'` denies. Either way the result's
+   * `reason` is `'timeout'` or `'error'`. Open keeps a Redis outage from becoming an outage of the service;
+   * choose closed for spend budgets, where admitting is what costs.
+   * @default 'open'
+   */
+  failure?: 'open' | 'closed';
+  /**
+   * The most a store call may take (ms); `limit()` answers within it (plus a few ms) even if the store
+   * hangs. `usage()` and `reset()` throw a `StoreUnavailableError` after it. `Infinity` for no bound.
+   * @default 1000
+   */
+  timeout?: number;
+  /**
+   * A store that answers while the primary fails (typically `new MemoryStore()`): for a call whose primary
+   * call failed, and for every call while the primary is bypassed (after 5 failures in a row, until a
+   * probe finds it healthy). It starts from its own counts, not the primary's; nothing is copied back.
+   */
+  fallback?: Store;
+  /**
+   * While the primary is bypassed, it is probed (`store.health()`) after `initialDelay` ms, then at doubling
+   * intervals up to `maxDelay` ms, with ±20% jitter, on an unref'ed timer (`close()` stops it).
+   * @default { initialDelay: 100, maxDelay: 5000 }
+   */
+  probe?: { initialDelay?: number; maxDelay?: number };
+  /**
+   * Receives every decision, every primary store call and every switch to and from the fallback, for
+   * logs and metrics (`@periodkey/ratelimit/prometheus`). Called synchronously; exceptions are ignored.
+   */
+  onEvent?: (event: RatelimitEvent) => void;
 }
 
 export interface LimitOptions {
@@ -52,7 +87,12 @@ export interface LimitOptions {
   limits?: LimitOverrides;
 }
 
-export type ResultReason = 'store' | 'cache' | 'allowlist' | 'denylist';
+/**
+ * Who answered: `store` (the primary store), `cache` (the block cache), `allowlist` or `denylist`,
+ * `fallback` (the fallback store, while the primary fails), or the failure policy after the primary store
+ * timed out (`timeout`) or failed, or while it is bypassed (`error`).
+ */
+export type ResultReason = 'store' | 'cache' | 'allowlist' | 'denylist' | 'fallback' | 'timeout' | 'error';
 
 /** One rule's state after a call. Amounts are in units (not millionths). */
 export interface RuleResult {
@@ -84,6 +124,7 @@ export interface RatelimitResult {
 
 const MICRO = 1_000_000;
 const BLOCK_CACHE_MAX = 10_000;
+const MAX_TIMER_MS = 2_147_483_647;
 
 function toMicro(amount: number, what: string): number {
   const micro = Math.round(amount * MICRO);
@@ -91,6 +132,18 @@ function toMicro(amount: number, what: string): number {
     throw new InvalidOptionError(`${what} must be a finite number of units, got ${String(amount)}`);
   }
   return micro;
+}
+
+function positiveMs(value: number | undefined, fallback: number, what: string, example: string): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    (value > MAX_TIMER_MS && value !== Number.POSITIVE_INFINITY)
+  ) {
+    throw new InvalidOptionError(`${what} must be a positive number of milliseconds, e.g. ${example}`);
+  }
+  return value;
 }
 
 function membership(list: IdentityList | undefined): ((identifier: string) => boolean) | undefined {
@@ -126,8 +179,18 @@ export class Ratelimit {
   readonly #blocked: Map<string, Blocked> | undefined;
   readonly #storeOption: Store | string | undefined;
   #store: Promise<Store> | undefined;
+  #resolved: Store | undefined;
+  /** The primary is the plain in-memory store: nothing to time out or probe, so `limit()` calls it directly. */
+  #direct = false;
   #member = 0;
   readonly #memberPrefix = randomBytes(6).toString('hex');
+  readonly #failOpen: boolean;
+  readonly #timeout: number;
+  readonly #fallback: Store | undefined;
+  readonly #emit: ((event: RatelimitEvent) => void) | undefined;
+  readonly #guard: Guard;
+  #calls = 0;
+  #fallbacks = 0;
 
   /** @throws {PeriodkeyError} for a bad rule, zone, prefix or option, naming what to change. */
   constructor(options: RatelimitOptions) {
@@ -164,6 +227,40 @@ export class Ratelimit {
         'store must be a Store (MemoryStore, IORedisStore, UpstashStore) or a URL',
       );
     }
+    if (typeof options.store === 'object') this.#use(options.store);
+    const { failure = 'open', fallback, onEvent, probe = {} } = options;
+    if (failure !== 'open' && failure !== 'closed') {
+      throw new InvalidOptionError(
+        `failure must be 'open' (admit when the store fails) or 'closed' (deny), got ${String(failure)}`,
+      );
+    }
+    this.#failOpen = failure === 'open';
+    this.#timeout = positiveMs(options.timeout, 1000, 'timeout', '{ timeout: 1000 }');
+    if (fallback !== undefined && typeof fallback?.evaluate !== 'function') {
+      throw new InvalidOptionError('fallback must be a Store, e.g. { fallback: new MemoryStore() }');
+    }
+    this.#fallback = fallback;
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
+      throw new InvalidOptionError('onEvent must be a function (event) => void');
+    }
+    this.#emit = onEvent === undefined ? undefined : safely(onEvent);
+    const initialProbeDelay = positiveMs(
+      probe.initialDelay,
+      100,
+      'probe.initialDelay',
+      '{ initialDelay: 100 }',
+    );
+    const maxProbeDelay = positiveMs(probe.maxDelay, 5000, 'probe.maxDelay', '{ maxDelay: 5000 }');
+    if (maxProbeDelay < initialProbeDelay || !Number.isFinite(maxProbeDelay)) {
+      throw new InvalidOptionError('probe.maxDelay must be finite and at least probe.initialDelay');
+    }
+    this.#guard = new Guard({
+      timeout: this.#timeout,
+      initialProbeDelay,
+      maxProbeDelay,
+      probeKey: `${options.prefix ?? 'ratelimit'}:health:${this.#memberPrefix}`,
+      emit: this.#emit,
+    });
   }
 
   /** The store in use; resolved from the environment on first use when none was given. */
@@ -171,16 +268,60 @@ export class Ratelimit {
     if (this.#store === undefined) {
       const option = this.#storeOption;
       this.#store = typeof option === 'object' ? Promise.resolve(option) : resolveStore(option);
+      this.#store.then((store) => this.#use(store), noop);
     }
     return this.#store;
   }
 
+  #use(store: Store): void {
+    this.#resolved = store;
+    this.#direct = store.constructor === MemoryStore;
+  }
+
+  /**
+   * Counters since creation: calls, primary store calls, errors, timeouts, calls answered without the
+   * primary, whether the fallback is active, and the primary's latency percentiles over its last 1024 calls.
+   */
+  stats(): RatelimitStats {
+    return { calls: this.#calls, fallbacks: this.#fallbacks, ...this.#guard.snapshot() };
+  }
+
+  /**
+   * Stops the background probe of a bypassed primary store. The limiter still answers, but no longer
+   * returns to the primary on its own. It never closes the stores: they are yours.
+   */
+  close(): void {
+    this.#guard.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   /**
    * Checks every rule for `identifier` and consumes `cost` from all of them if all pass; a denied call
-   * consumes nothing (unless `countDenied`). Resolves with the decision; throws only on misuse or when the
-   * store fails.
+   * consumes nothing (unless `countDenied`). Resolves with the decision, within `timeout` even when the
+   * store hangs (then answered by the fallback store or the `failure` policy). Throws only on misuse: bad
+   * arguments, or a store that refuses the command (`NOPERM`, `WRONGPASS`, `NOAUTH`, `WRONGTYPE`).
    */
-  async limit(identifier: Identity, options: LimitOptions = {}): Promise<RatelimitResult> {
+  limit(identifier: Identity, options: LimitOptions = {}): Promise<RatelimitResult> {
+    this.#calls++;
+    const emit = this.#emit;
+    if (emit === undefined) return this.#limit(identifier, options);
+    const started = performance.now();
+    return this.#limit(identifier, options).then((result) => {
+      emit({
+        type: 'decision',
+        result,
+        identifier: typeof identifier === 'string' ? identifier : undefined,
+        scope: options.scope ?? '',
+        durationMs: performance.now() - started,
+      });
+      return result;
+    });
+  }
+
+  async #limit(identifier: Identity, options: LimitOptions): Promise<RatelimitResult> {
     const now = this.#now();
     const cost = toMicro(options.cost ?? 1, 'cost');
     const listed = this.#listed(identifier, now);
@@ -191,15 +332,19 @@ export class Ratelimit {
     const cacheKey = this.#blocked === undefined ? undefined : cacheKeyOf(identifier, scope);
     const hit = cacheKey === undefined ? undefined : this.#fromCache(cacheKey, rules, cost, now);
     if (hit !== undefined) return hit;
-    const { result, retryAt } = await this.#evaluate('consume', keys, rules, cost, now);
-    if (cacheKey !== undefined) {
+    const { result, retryAt } = await this.#consume(keys, rules, cost, now);
+    // Only the primary's denials are cached: a fallback's or the policy's would outlive the outage.
+    if (cacheKey !== undefined && result.reason === 'store') {
       if (!result.success) this.#block(cacheKey, rules, cost, now, retryAt, result);
       else if (cost < 0) this.#blocked?.delete(cacheKey);
     }
     return result;
   }
 
-  /** Each rule's current use for `identifier`, without consuming anything. */
+  /**
+   * Each rule's current use for `identifier` in the primary store, without consuming anything.
+   * @throws {StoreUnavailableError} when the store fails or does not answer within `timeout`.
+   */
   async usage(
     identifier: Identity,
     options: Omit<LimitOptions, 'cost'> = {},
@@ -207,28 +352,87 @@ export class Ratelimit {
     const now = this.#now();
     const keys = this.#keyspace.keys(identifier, options.scope ?? '', now);
     const rules = await this.#storeRules(identifier, keys, options.limits);
-    return (await this.#evaluate('peek', keys, rules, 0, now)).result.rules;
+    const request = this.#request('peek', rules, 0, now);
+    const outcomes = await this.#primary('usage', (store) => store.evaluate(request));
+    return summarize(rules, keys, outcomes, now, 'store').result.rules;
   }
 
-  /** Deletes the current counts of every rule for `identifier` and scope: its quotas start afresh. */
+  /**
+   * Deletes the current counts of every rule for `identifier` and scope, in the primary store and in the
+   * fallback store: its quotas start afresh.
+   * @throws {StoreUnavailableError} when the primary store fails or does not answer within `timeout`.
+   */
   async reset(identifier: Identity, options: Pick<LimitOptions, 'scope'> = {}): Promise<void> {
     const scope = options.scope ?? '';
     const keys = this.#keyspace.keys(identifier, scope, this.#now()).map((k) => k.key);
     this.#blocked?.delete(cacheKeyOf(identifier, scope));
-    await (await this.store()).delete(keys);
+    const fallback = this.#fallback;
+    if (fallback !== undefined) {
+      const cleared = bounded(
+        attempt(() => fallback.delete(keys)),
+        this.#timeout,
+      );
+      await cleared.catch(noop);
+    }
+    await this.#primary('reset', (store) => store.delete(keys));
   }
 
-  async #evaluate(
-    mode: StoreRequest['mode'],
+  #request(mode: StoreRequest['mode'], rules: readonly StoreRule[], cost: number, now: number): StoreRequest {
+    const member = this.#memberPrefix + (this.#member++).toString(36);
+    return { mode, countDenied: this.#countDenied, now, cost, member, rules };
+  }
+
+  async #consume(
     keys: readonly RuleKey[],
     rules: readonly StoreRule[],
     cost: number,
     now: number,
   ): Promise<Summary> {
-    const member = this.#memberPrefix + (this.#member++).toString(36);
-    const request: StoreRequest = { mode, countDenied: this.#countDenied, now, cost, member, rules };
-    const outcomes = await (await this.store()).evaluate(request);
-    return summarize(rules, keys, outcomes, now);
+    const request = this.#request('consume', rules, cost, now);
+    const store = this.#resolved ?? (await this.store());
+    if (this.#direct) return summarize(rules, keys, await store.evaluate(request), now, 'store');
+    let failure: StoreFailure | undefined;
+    if (!this.#guard.down) {
+      try {
+        const outcomes = await this.#guard.call('limit', store, (s) => s.evaluate(request));
+        return summarize(rules, keys, outcomes, now, 'store');
+      } catch (error) {
+        if (!(error instanceof StoreFailure)) throw error;
+        if (error.refused) throw error.cause;
+        failure = error;
+      }
+    }
+    this.#fallbacks++;
+    const fallback = this.#fallback;
+    if (fallback !== undefined) {
+      // The fallback gets what is left of the timeout; an in-memory store answers before any timer fires.
+      const budget = this.#timeout - (failure?.elapsedMs ?? 0);
+      const outcomes = await bounded(
+        attempt(() => fallback.evaluate(request)),
+        budget,
+      ).catch(noop);
+      if (outcomes !== undefined) return summarize(rules, keys, outcomes, now, 'fallback');
+    }
+    const reason = failure?.timedOut ? 'timeout' : 'error';
+    return { result: policyResult(this.#failOpen, rules, keys, now, reason), retryAt: 0 };
+  }
+
+  /** A call to the primary store that throws a {@link StoreUnavailableError} when it fails. */
+  async #primary<T>(operation: StoreOperation, run: (store: Store) => Promise<T>): Promise<T> {
+    const store = this.#resolved ?? (await this.store());
+    try {
+      return await this.#guard.call(operation, store, run);
+    } catch (error) {
+      if (!(error instanceof StoreFailure)) throw error;
+      if (error.refused) throw error.cause;
+      const message = error.timedOut
+        ? `${operation}() got no answer from the store within ${this.#timeout} ms; check the store's connection, or raise the limiter's timeout`
+        : `${operation}() failed in the store; check the store's connection and permissions (see cause)`;
+      throw new StoreUnavailableError(
+        message,
+        error.timedOut ? { timedOut: true } : { timedOut: false, cause: error.cause },
+      );
+    }
   }
 
   async #storeRules(
@@ -320,6 +524,65 @@ export class Ratelimit {
   }
 }
 
+function noop(): undefined {
+  return undefined;
+}
+
+/** Calls a listener so that its exceptions never reach the limiter; the first one is reported as a warning. */
+function safely(listener: (event: RatelimitEvent) => void): (event: RatelimitEvent) => void {
+  let warned = false;
+  return (event) => {
+    try {
+      listener(event);
+    } catch (error) {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(
+        `periodkey: an onEvent listener threw (${String(error)}); further throws are ignored`,
+      );
+    }
+  };
+}
+
+/** `op` (a fallback store's call) within `ms`; rejects when it fails or times out. */
+async function bounded<T>(op: Promise<T>, ms: number): Promise<T> {
+  const value = Number.isFinite(ms) ? await withTimeout(op, ms) : await op;
+  if (value === EXPIRED) throw new Error('timed out');
+  return value;
+}
+
+/** The answer of the failure policy: every rule passes (open) or fails (closed); the counts are unknown. */
+function policyResult(
+  success: boolean,
+  rules: readonly StoreRule[],
+  keys: readonly RuleKey[],
+  now: number,
+  reason: ResultReason,
+): RatelimitResult {
+  const results = rules.map((rule, i): RuleResult => {
+    const limit = rule.limit / MICRO;
+    return {
+      rule: (keys[i] as RuleKey).rule.name,
+      success,
+      limit,
+      used: 0,
+      remaining: success ? limit : 0,
+      reset: now,
+    };
+  });
+  const first = results[0] as RuleResult;
+  return {
+    success,
+    limit: first.limit,
+    remaining: first.remaining,
+    reset: now,
+    retryAfter: success ? undefined : 1,
+    rule: first.rule,
+    reason,
+    rules: results,
+  };
+}
+
 function cacheKeyOf(identifier: Identity, scope: string): string {
   return typeof identifier === 'string'
     ? `c${identifier}\u0000${scope}`
@@ -337,6 +600,7 @@ function summarize(
   keys: readonly RuleKey[],
   outcomes: readonly RuleOutcome[],
   now: number,
+  reason: ResultReason,
 ): Summary {
   let success = true;
   let binding = 0;
@@ -371,7 +635,7 @@ function summarize(
     reset: bound.reset,
     retryAfter: success ? undefined : Math.max(1, Math.ceil((retryAt - now) / 1000)),
     rule: bound.rule,
-    reason: 'store',
+    reason,
     rules: results,
   };
   return { result, retryAt };

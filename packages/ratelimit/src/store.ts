@@ -1,3 +1,4 @@
+import type { HealthOptions, StoreHealth } from './health.js';
 import type { Algorithm } from './rule.js';
 
 /**
@@ -48,4 +49,9 @@ export interface RuleOutcome {
 export interface Store {
   evaluate(request: StoreRequest): Promise<RuleOutcome[]>;
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Whether the store works now: for Redis, `PING` plus a write and read back of a key with a TTL. Never
+   * throws. Optional: the limiter probes a store without it with a read-only `evaluate`.
+   */
+  health?(options?: HealthOptions): Promise<StoreHealth>;
 }

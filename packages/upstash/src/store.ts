@@ -1,4 +1,10 @@
-import { ScriptStore } from '@periodkey/ratelimit';
+import {
+  checkHealth,
+  defaultHealthKey,
+  type HealthOptions,
+  ScriptStore,
+  type StoreHealth,
+} from '@periodkey/ratelimit';
 import { Redis } from '@upstash/redis';
 
 /**
@@ -10,6 +16,7 @@ import { Redis } from '@upstash/redis';
  */
 export class UpstashStore extends ScriptStore {
   readonly client: Redis;
+  readonly #healthKey = defaultHealthKey();
 
   constructor(client: Redis) {
     super({
@@ -18,6 +25,22 @@ export class UpstashStore extends ScriptStore {
       unlink: (keys) => client.unlink(...keys),
     });
     this.client = client;
+  }
+
+  /**
+   * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back (three REST
+   * requests), within `timeout`. Never throws.
+   */
+  health(options: HealthOptions = {}): Promise<StoreHealth> {
+    const client = this.client;
+    return checkHealth(
+      {
+        ping: () => client.ping(),
+        write: (key, value, ttlMs) => client.set(key, value, { px: ttlMs }),
+        read: (key) => client.get(key),
+      },
+      { key: this.#healthKey, ...options },
+    );
   }
 
   /** A store on a new client, as `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` select it. */
