@@ -1,0 +1,77 @@
+/**
+ * A key as SCAN returned it: a string when its bytes are valid UTF-8 (nearly always, and much cheaper to
+ * send back), its bytes otherwise, so that such keys too are deleted or kept exactly.
+ */
+export type Key = string | Buffer;
+
+/**
+ * What the commands need from a Redis deployment: one {@link Shard} per keyspace to scan (the database of a
+ * standalone server, each master of a Cluster, an Upstash database), and the size of the keyspace.
+ */
+export interface Backend {
+  /** Where this points, with every credential removed: safe to print. */
+  readonly label: string;
+  readonly shards: readonly Shard[];
+  /**
+   * `--carry-over`: adds `units` to each periodkey counter, creating it with its expiry (`SET NX PXAT`)
+   * or adding to the count the SDK has already written (`INCRBY`, which keeps that key's TTL).
+   */
+  addCounts(writes: readonly CountWrite[]): Promise<void>;
+  /** Keys in the whole keyspace (all masters), or `undefined` if the user may not run DBSIZE. */
+  dbsize(): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+export interface CountWrite {
+  readonly key: string;
+  readonly units: number;
+  readonly expireAt: number;
+}
+
+export interface ScanPage {
+  readonly cursor: string;
+  readonly keys: readonly Key[];
+}
+
+/** A key as the status table reads it: its type, its value if it is a string, and its PTTL. */
+export interface Reading {
+  readonly type: string;
+  readonly value: string | null;
+  readonly pttl: number;
+}
+
+export interface Shard {
+  readonly name: string;
+  /** SCAN, on a connection of its own, so that its latency is its own and not that of queued deletes. */
+  scan(cursor: string, match: string, count: number): Promise<ScanPage>;
+  /**
+   * UNLINK (or DEL where UNLINK is unknown or not allowed), split as the deployment requires; resolves to
+   * the number of keys that existed and are gone.
+   */
+  remove(keys: readonly Key[]): Promise<number>;
+  /**
+   * GETDEL of each key: its value, `null` if it is gone, `undefined` if it is not a string (and still
+   * there).
+   */
+  take(keys: readonly Key[]): Promise<(string | null | undefined)[]>;
+  /** TYPE of each key, `none` for keys that are gone. */
+  types(keys: readonly Key[]): Promise<string[]>;
+  read(keys: readonly Key[]): Promise<Reading[]>;
+}
+
+/** Which delete command a deployment takes; shared by its shards, switched to DEL once for good. */
+export class DeleteCommand {
+  name: 'UNLINK' | 'DEL' = 'UNLINK';
+
+  /** True if `message` (an error reply) means UNLINK is unavailable: the caller retries with DEL. */
+  fallBack(message: string): boolean {
+    if (this.name === 'DEL' || !unlinkUnavailable(message)) return false;
+    this.name = 'DEL';
+    return true;
+  }
+}
+
+/** An old server (`unknown command`) or an ACL without `+unlink` (`NOPERM ... 'unlink' command`). */
+function unlinkUnavailable(message: string): boolean {
+  return /unknown command/i.test(message) || (/NOPERM/.test(message) && /'unlink'/i.test(message));
+}

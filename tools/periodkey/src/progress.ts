@@ -1,0 +1,81 @@
+import type { SingleBar } from 'cli-progress';
+import { formatCount } from './format.js';
+import type { Io } from './io.js';
+import type { Output } from './output.js';
+
+export interface Counts {
+  readonly keysScanned: number;
+  readonly keysDeleted: number;
+  readonly keysKept: number;
+}
+
+/** JSON (and non-TTY) progress lines come this often. */
+const INTERVAL_MS = 1000;
+
+/**
+ * Shows how a sweep is going: a bar on a terminal (scanned of DBSIZE, deleted, rate, ETA), otherwise a
+ * `<command>.progress` event every second. The ETA assumes most keys match, as in a migration.
+ */
+export class Progress {
+  private bar: SingleBar | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly io: Io,
+    private readonly output: Output,
+    private readonly event: string,
+    private readonly counts: () => Counts,
+  ) {}
+
+  async start(total: number | undefined): Promise<void> {
+    if (this.output.format === 'pretty' && this.io.stderr.isTTY) {
+      const { Presets, SingleBar } = await import('cli-progress');
+      const known = total !== undefined && total > 0;
+      this.bar = new SingleBar(
+        {
+          stream: this.io.stderr,
+          format: known
+            ? '{bar} {percentage}% | scanned {value}/{total} | deleted {deleted} | {rate} keys/s | ETA {eta_formatted}'
+            : 'scanned {value} | deleted {deleted} | {rate} keys/s',
+          hideCursor: true,
+          etaBuffer: 50,
+          fps: 5,
+        },
+        Presets.shades_classic,
+      );
+      this.bar.start(known ? total : 0, 0, { deleted: 0, rate: 0 });
+    }
+    this.timer = setInterval(() => this.tick(), this.bar ? 200 : INTERVAL_MS);
+  }
+
+  private tick(): void {
+    const { keysScanned, keysDeleted, keysKept } = this.counts();
+    const elapsedMs = Math.round(performance.now() - this.startedAt);
+    const rate = Math.round((keysScanned * 1000) / Math.max(1, elapsedMs));
+    if (this.bar) {
+      if (keysScanned > this.bar.getTotal() && this.bar.getTotal() > 0) this.bar.setTotal(keysScanned);
+      this.bar.update(keysScanned, { deleted: formatCount(keysDeleted), rate: formatCount(rate) });
+      return;
+    }
+    this.output.event(
+      this.event,
+      `scanned ${formatCount(keysScanned)}, deleted ${formatCount(keysDeleted)}, kept ${formatCount(keysKept)} (${formatCount(rate)} keys/s)`,
+      {
+        keys_scanned: keysScanned,
+        keys_deleted: keysDeleted,
+        keys_kept: keysKept,
+        elapsed_ms: elapsedMs,
+        keys_per_s: rate,
+      },
+    );
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.bar) {
+      this.tick();
+      this.bar.stop();
+    }
+  }
+}
