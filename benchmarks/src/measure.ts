@@ -13,22 +13,28 @@ export interface MeasureOptions {
   durationMs: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+/** What one {@link measure} saw. */
+export interface Measured {
+  /** Latencies (ms) of the calls that started and ended in the measured part. */
+  readonly latencies: number[];
+  readonly opsPerS: number;
+  /** Every call started, warm-up included. */
+  readonly calls: number;
+}
+
+/** The `p` quantile (0..1) of ascending `sorted`, NaN if empty. */
+export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
-const round = (x: number, digits: number) => Number(x.toFixed(digits));
+export const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /**
  * Runs `call` from `concurrency` loops, each awaiting its call before the next, through a warm-up and then
  * `durationMs`; counts the calls started and finished in the measured part. Time is read on every call, not
  * from timers, so a store that answers in microtasks (the memory store) cannot starve the clock.
  */
-export async function measure(
-  name: string,
-  call: (i: number) => Promise<unknown>,
-  o: MeasureOptions,
-): Promise<Row> {
+export async function measure(call: (i: number) => Promise<unknown>, o: MeasureOptions): Promise<Measured> {
   const latencies: number[] = [];
   const from = performance.now() + o.warmupMs;
   const until = from + o.durationMs;
@@ -45,12 +51,5 @@ export async function measure(
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, loop));
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    name,
-    ops_per_s: Math.round((latencies.length / o.durationMs) * 1000),
-    p50_ms: round(percentile(sorted, 0.5), 3),
-    p99_ms: round(percentile(sorted, 0.99), 3),
-    concurrency: o.concurrency,
-  };
+  return { latencies, opsPerS: (latencies.length / o.durationMs) * 1000, calls: seq };
 }
