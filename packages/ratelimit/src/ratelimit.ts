@@ -414,7 +414,11 @@ export class Ratelimit {
       if (outcomes !== undefined) return summarize(rules, keys, outcomes, now, 'fallback');
     }
     const reason = failure?.timedOut ? 'timeout' : 'error';
-    return { result: policyResult(this.#failOpen, rules, keys, now, reason), retryAt: 0 };
+    const limits = rules.map((rule, i) => ({
+      name: (keys[i] as RuleKey).rule.name,
+      limit: rule.limit / MICRO,
+    }));
+    return { result: uncounted(this.#failOpen, limits, now, reason), retryAt: 0 };
   }
 
   /** A call to the primary store that throws a {@link StoreUnavailableError} when it fails. */
@@ -469,25 +473,7 @@ export class Ratelimit {
     if (typeof identifier !== 'string') return undefined;
     const success = this.#denied?.(identifier) ? false : this.#allowed?.(identifier) ? true : undefined;
     if (success === undefined) return undefined;
-    const rules = this.#rules.map((rule) => ({
-      rule: rule.name,
-      success,
-      limit: rule.limit,
-      used: 0,
-      remaining: success ? rule.limit : 0,
-      reset: now,
-    }));
-    const first = rules[0] as RuleResult;
-    return {
-      success,
-      limit: first.limit,
-      remaining: first.remaining,
-      reset: now,
-      retryAfter: undefined,
-      rule: first.rule,
-      reason: success ? 'allowlist' : 'denylist',
-      rules,
-    };
+    return uncounted(success, this.#rules, now, success ? 'allowlist' : 'denylist');
   }
 
   #fromCache(
@@ -552,31 +538,31 @@ async function bounded<T>(op: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The answer of the failure policy: every rule passes (open) or fails (closed); the counts are unknown. */
-function policyResult(
+/** A result no store counted (the lists, the failure policy): every rule reported full or empty. */
+function uncounted(
   success: boolean,
-  rules: readonly StoreRule[],
-  keys: readonly RuleKey[],
+  rules: readonly { readonly name: string; readonly limit: number }[],
   now: number,
   reason: ResultReason,
 ): RatelimitResult {
-  const results = rules.map((rule, i): RuleResult => {
-    const limit = rule.limit / MICRO;
-    return {
-      rule: (keys[i] as RuleKey).rule.name,
+  const results = rules.map(
+    ({ name, limit }): RuleResult => ({
+      rule: name,
       success,
       limit,
       used: 0,
       remaining: success ? limit : 0,
       reset: now,
-    };
-  });
+    }),
+  );
   const first = results[0] as RuleResult;
   return {
     success,
     limit: first.limit,
     remaining: first.remaining,
     reset: now,
-    retryAfter: success ? undefined : 1,
+    // A policy denial may pass once the store is back; a denylisted identity never does.
+    retryAfter: success || reason === 'denylist' ? undefined : 1,
     rule: first.rule,
     reason,
     rules: results,
