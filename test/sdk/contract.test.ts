@@ -118,7 +118,10 @@ const scenarios: Record<string, Scenario> = {
   'raising a limit mid-month keeps the count': async ({ limiter, clock, record }) => {
     clock.t = at('2026-11-24T10:00:00Z');
     const plans = new Map<string, number>();
-    const rl = limiter({ rules: { monthly: '10/month' }, limits: (id) => ({ monthly: plans.get(id) }) });
+    const rl = limiter({
+      rules: { monthly: '10/month' },
+      limits: (id) => ({ monthly: plans.get(id as string) }),
+    });
     for (let i = 0; i < 10; i++) record(await rl.limit('user:p'));
     expect(record(await rl.limit('user:p')).success).toBe(false);
     expect(record(await rl.limit('user:p')).reason).toBe('cache');

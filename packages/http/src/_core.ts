@@ -1,8 +1,10 @@
 import {
+  checkOptionKeys,
   type Identity,
   InvalidOptionError,
   PeriodClock,
   parseRule,
+  RATELIMIT_OPTION_NAMES,
   Ratelimit,
   type RatelimitOptions,
   type RatelimitResult,
@@ -19,7 +21,20 @@ export interface Adapter<In extends readonly unknown[]> {
   forwardedFor(...input: In): string | undefined;
   /** The scope when the options give none; integrations without a route pattern have none. */
   scope?: (...input: In) => string;
+  /** The integration's own option names (`onLimited`, ...), besides the limiter's and {@link HTTP_OPTION_NAMES}. */
+  readonly options: readonly string[];
 }
+
+/** The option names of {@link HttpOptions}. */
+const HTTP_OPTION_NAMES: readonly (keyof HttpOptions<[]>)[] = [
+  'identify',
+  'trustProxy',
+  'scope',
+  'skip',
+  'cost',
+  'enabled',
+  'headers',
+];
 
 /** The outcome of a request that was counted: the decision and the headers to send with it. */
 export interface Decision {
@@ -36,7 +51,7 @@ export function createLimit<In extends readonly unknown[]>(
   options: LimiterOptions & HttpOptions<In>,
   adapter: Adapter<In>,
 ): (...input: In) => Promise<Decision | undefined> {
-  const { limiter, now, window } = limiterOf(options);
+  const { limiter, now, window } = limiterOf(options, [...HTTP_OPTION_NAMES, ...adapter.options]);
   const { identify, skip, cost = 1, enabled = true, headers = {} } = options;
   const trust = compileTrust(options.trustProxy ?? 0);
   const scope = options.scope ?? adapter.scope;
@@ -50,7 +65,10 @@ export function createLimit<In extends readonly unknown[]>(
     'identify must be a function of the request',
   );
   check(skip === undefined || typeof skip === 'function', 'skip must be a function of the request');
-  check(['number', 'function'].includes(typeof cost), 'cost must be a number or a function of the request');
+  check(
+    typeof cost === 'function' || (typeof cost === 'number' && Number.isFinite(cost)),
+    `cost must be a finite number or a function of the request, got ${String(cost)}`,
+  );
   check(['string', 'function'].includes(typeof scope), 'scope must be a string or a function of the request');
   check(typeof enabled === 'boolean', 'enabled must be true or false');
   if (!enabled) return async () => undefined;
@@ -81,7 +99,7 @@ interface LimiterSource {
   readonly window: (rule: RuleResult) => number | undefined;
 }
 
-function limiterOf(options: LimiterOptions): LimiterSource {
+function limiterOf(options: LimiterOptions, own: readonly string[]): LimiterSource {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError("options must be an object such as { rules: { minute: '100/minute' } }");
   }
@@ -91,12 +109,19 @@ function limiterOf(options: LimiterOptions): LimiterSource {
       "pass either limiter (a Ratelimit) or rules (with other Ratelimit options), e.g. { rules: { minute: '100/minute' } }",
     );
   }
+  checkOptionKeys(
+    options,
+    [...own, ...(limiter === undefined ? RATELIMIT_OPTION_NAMES : ['limiter', 'now'])],
+    'rate-limit option',
+  );
   if (limiter !== undefined) {
     if (typeof limiter?.limit !== 'function') throw new InvalidOptionError('limiter must be a Ratelimit');
     // A Ratelimit does not tell its rules, so the window (`w`) of the RateLimit-Policy header is left out.
     return { limiter, now: options.now ?? Date.now, window: () => undefined };
   }
-  const ratelimitOptions = options as RatelimitOptions;
+  const ratelimitOptions = Object.fromEntries(
+    Object.entries(options).filter(([key]) => (RATELIMIT_OPTION_NAMES as readonly string[]).includes(key)),
+  ) as unknown as RatelimitOptions;
   const built = new Ratelimit(ratelimitOptions);
   const timeZone = ratelimitOptions.timeZone ?? 'UTC';
   const windows = new Map(

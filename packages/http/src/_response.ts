@@ -1,10 +1,10 @@
 import type { RatelimitResult } from '@periodkey/ratelimit';
-import { JSON_CONTENT_TYPE, rateLimitBody } from './body.js';
+import { JSON_CONTENT_TYPE, limitedStatus, rateLimitBody } from './body.js';
 
-/** The default 429 of the fetch and Hono integrations: the JSON body and the rate-limit headers. */
+/** The default 429 (or 413) of the fetch and Hono integrations: the JSON body and the rate-limit headers. */
 export function limitedResponse(result: RatelimitResult, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(rateLimitBody(result)), {
-    status: 429,
+    status: limitedStatus(result),
     headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
   });
 }

@@ -1,7 +1,7 @@
 import type { RatelimitResult } from '@periodkey/ratelimit';
 import type { Request, RequestHandler, Response } from 'express';
 import { createLimit } from './_core.js';
-import { JSON_CONTENT_TYPE, rateLimitBody } from './body.js';
+import { JSON_CONTENT_TYPE, limitedStatus, rateLimitBody } from './body.js';
 import type { RateLimitOptions } from './options.js';
 
 /** Options of the Express middleware. */
@@ -23,6 +23,7 @@ export type ExpressRateLimitOptions = RateLimitOptions<[req: Request]> & {
  */
 export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
   const limit = createLimit<[req: Request]>(options, {
+    options: ['onLimited'],
     remoteAddress: (req) => req.socket.remoteAddress,
     forwardedFor: (req) => req.get('x-forwarded-for'),
     scope: (req) => req.baseUrl + (req.route === undefined ? '' : String(req.route.path)),
@@ -43,7 +44,7 @@ export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
 
 function sendLimited(_req: Request, res: Response, result: RatelimitResult): void {
   res
-    .status(429)
+    .status(limitedStatus(result))
     .set('Content-Type', JSON_CONTENT_TYPE)
     .send(JSON.stringify(rateLimitBody(result)));
 }

@@ -1,7 +1,7 @@
 import type { RatelimitResult } from '@periodkey/ratelimit';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { createLimit } from './_core.js';
-import { JSON_CONTENT_TYPE, rateLimitBody } from './body.js';
+import { JSON_CONTENT_TYPE, limitedStatus, rateLimitBody } from './body.js';
 import type { RateLimitOptions } from './options.js';
 
 /** Options of the Fastify hook and plugin. */
@@ -20,6 +20,7 @@ export type FastifyRateLimitOptions = RateLimitOptions<[request: FastifyRequest]
  */
 export function rateLimit(options: FastifyRateLimitOptions): onRequestAsyncHookHandler {
   const limit = createLimit<[request: FastifyRequest]>(options, {
+    options: ['onLimited'],
     remoteAddress: (request) => request.socket.remoteAddress,
     forwardedFor: (request) => {
       const value = request.headers['x-forwarded-for'];
@@ -54,7 +55,7 @@ export const rateLimitPlugin: FastifyPluginCallback<FastifyRateLimitOptions> = O
 
 function sendLimited(_request: FastifyRequest, reply: FastifyReply, result: RatelimitResult): void {
   reply
-    .code(429)
+    .code(limitedStatus(result))
     .type(JSON_CONTENT_TYPE)
     .send(JSON.stringify(rateLimitBody(result)));
 }

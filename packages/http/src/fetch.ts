@@ -51,6 +51,7 @@ export function withRateLimit<A extends unknown[]>(
     );
   }
   const limit = createLimit<[request: Request, ...args: A]>(options, {
+    options: ['onLimited', 'remoteAddress'],
     remoteAddress: (request, ...args) => remoteAddress?.(request, ...args),
     forwardedFor: (...[request]) => request.headers.get('x-forwarded-for') ?? undefined,
   });

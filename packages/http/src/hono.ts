@@ -30,6 +30,7 @@ export type HonoRateLimitOptions = RateLimitOptions<[c: Context]> & {
  */
 export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
   const limit = createLimit<[c: Context]>(options, {
+    options: ['onLimited', 'remoteAddress'],
     remoteAddress: options.remoteAddress ?? nodeServerAddress,
     forwardedFor: (c) => c.req.header('x-forwarded-for'),
     scope: (c) => routePath(c),

@@ -58,6 +58,7 @@ export interface Reply {
  * - `GET /posts/:id`: `{ posts: '2/minute' }`;
  * - `GET /me`: `{ me: '2/minute' }` per `x-user`, or per IP without one;
  * - `GET /custom`: `{ custom: '1/minute' }` with an `onLimited` that answers 503 `slow down`;
+ * - `GET /banned`: `{ minute: '5/minute', hour: '50/hour' }` with 127.0.0.1 on the denylist;
  * - `GET /down-open`, `GET /down-closed`: a store that is down, under the limiter's failure policy `open` (the
  *   default) and `closed`;
  * - `GET /broken`: a limiter that throws; the app's error handler answers 500 `error: <message>`.
@@ -87,6 +88,7 @@ export async function startApp(framework: Framework, options: AppOptions = {}): 
         },
       },
       '/custom': { ...base, rules: { custom: '1/minute' } },
+      '/banned': { ...base, rules: { minute: '5/minute', hour: '50/hour' }, denylist: ['ip:127.0.0.1'] },
       '/down-open': { ...base, store: downStore, rules: { down: '5/minute' } },
       '/down-closed': { ...base, store: downStore, failure: 'closed', rules: { down: '5/minute' } },
       '/broken': { ...options, limiter: brokenLimiter },
@@ -130,7 +132,7 @@ export async function startApp(framework: Framework, options: AppOptions = {}): 
 type Routes = <In extends readonly unknown[]>(
   header: (name: string, ...input: In) => string | undefined,
 ) => Record<
-  '/users/:id' | '/posts/:id' | '/me' | '/custom' | '/down-open' | '/down-closed' | '/broken',
+  '/users/:id' | '/posts/:id' | '/me' | '/custom' | '/banned' | '/down-open' | '/down-closed' | '/broken',
   RateLimitOptions<In>
 >;
 

@@ -110,6 +110,41 @@ describe.each(FRAMEWORKS)('%s', (framework: Framework) => {
     ]);
   });
 
+  test('finding 12: a denylisted client gets a 429 whose Retry-After (the longest window) the body repeats', async () => {
+    const app = await start();
+    const reply = await app.get('/banned');
+    expect(reply.status).toBe(429);
+    expect(reply.headers.get('Retry-After')).toBe('3600');
+    expect(JSON.parse(reply.body)).toMatchObject({
+      error: { code: 'RATE_LIMIT_EXCEEDED', retryAfter: 3600 },
+    });
+    expect((await app.get('/banned', { from: '127.0.0.2' })).status).toBe(200);
+  });
+
+  test('finding 12: a request that costs more than a limit gets a 413 that says so, without Retry-After', async () => {
+    const app = await start();
+    const reply = await app.get('/users/1', { headers: { 'x-cost': '4' } });
+    expect(reply.status).toBe(413);
+    expect(reply.headers.has('Retry-After')).toBe(false);
+    expect(JSON.parse(reply.body)).toEqual({
+      error: {
+        code: 'COST_EXCEEDS_LIMIT',
+        message: 'This request costs more than the limit of rule "burst" (3), so it can never pass.',
+        rule: 'burst',
+        limit: 3,
+      },
+    });
+    // Nothing was counted: the next request has the whole burst.
+    expect((await app.get('/users/1')).headers.get('X-RateLimit-Remaining')).toBe('2');
+  });
+
+  test('finding 3: a request cost that is not a number is an error, never a free pass', async () => {
+    const app = await start();
+    const reply = await app.get('/users/1', { headers: { 'x-cost': 'lots' } });
+    expect(reply.status).toBe(500);
+    expect(reply.body).toMatch(/^error: cost must be a finite number/);
+  });
+
   test('onLimited replaces the 429, which still carries the rate-limit headers', async () => {
     const app = await start();
     expect((await app.get('/custom')).status).toBe(200);

@@ -183,6 +183,23 @@ describe('options', () => {
     ['an identify of another type', { rules: { a: '1/minute' }, identify: 'user' }, 'identify must be'],
     ['an enabled of another type', { rules: { a: '1/minute' }, enabled: 'no' }, 'enabled must be'],
     ['a limiter that is none', { limiter: {} }, 'limiter must be'],
+    ['finding 3: a cost of NaN', { rules: { a: '1/minute' }, cost: Number.NaN }, 'cost must be a finite'],
+    ['finding 3: a cost of Infinity', { rules: { a: '1/minute' }, cost: 1 / 0 }, 'cost must be a finite'],
+    [
+      'finding 3: an unknown option',
+      { rules: { a: '1/minute' }, trustproxy: 1 },
+      'did you mean "trustProxy"',
+    ],
+    [
+      'finding 3: a limiter option typo',
+      { rules: { a: '1/minute' }, failur: 'closed' },
+      'did you mean "failure"',
+    ],
+    [
+      'finding 3: a Ratelimit option beside a limiter',
+      { limiter: new Ratelimit({ rules: { a: '1/minute' } }), failure: 'closed' },
+      'Unknown rate-limit option "failure"',
+    ],
   ])('%s is refused at construction', (_, options, message) => {
     expect(make(options)).toThrow(
       expect.objectContaining({ name: 'InvalidOptionError', message: expect.stringContaining(message) }),

@@ -19,8 +19,13 @@ export function suggestion(key: string, known: readonly string[]): string {
   const lower = key.toLowerCase();
   const near =
     known.find((k) => k.toLowerCase() === lower) ??
+    known.find((k) => lower.length >= 3 && k.toLowerCase().startsWith(lower)) ??
     (known.length === 0 ? undefined : closest(key, known as string[]));
-  if (near !== undefined && distance(lower, near.toLowerCase()) <= Math.max(2, key.length / 3)) {
+  if (
+    near !== undefined &&
+    (near.toLowerCase().startsWith(lower) ||
+      distance(lower, near.toLowerCase()) <= Math.max(2, key.length / 3))
+  ) {
     return `; did you mean ${JSON.stringify(near)}?`;
   }
   return `; valid keys are ${known.map((k) => JSON.stringify(k)).join(', ')}`;

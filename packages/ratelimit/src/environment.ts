@@ -1,8 +1,15 @@
+import { describeValue } from './_options.js';
 import { InvalidOptionError } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import type { Store } from './store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where a store URL or the environment says counts live, checked but not connected yet. */
+export type StoreSource =
+  | { readonly kind: 'memory'; readonly warn: boolean }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'upstash'; readonly url: string; readonly token: string };
 
 // The adapters are optional packages; the specifiers are variables so that bundlers and the type checker
 // do not require them when the application never selects them.
@@ -21,45 +28,84 @@ async function load<T>(specifier: string, peer: string): Promise<T> {
   }
 }
 
-async function fromUrl(url: string): Promise<Store> {
-  const scheme = url.slice(0, url.indexOf(':'));
-  if (scheme === 'memory') return new MemoryStore();
-  if (scheme === 'redis' || scheme === 'rediss') {
-    const { IORedisStore } = await load<{ IORedisStore: { fromUrl(url: string): Store } }>(
-      IOREDIS,
-      'ioredis',
+/**
+ * The store a URL names, checked without connecting: `memory://`, or `redis://` / `rediss://` with a host,
+ * an optional port and an optional numeric database (`redis://:password@host:6379/2`).
+ * @param what how the message names the URL: `'store'` or `'REDIS_URL'`.
+ * @throws {InvalidOptionError} naming what is wrong and what a valid URL looks like.
+ */
+function fromUrl(url: unknown, what: string): StoreSource {
+  const fail = (problem: string): never => {
+    throw new InvalidOptionError(
+      `${what} ${problem}; use memory://, redis://host:6379 or rediss://host:6379 (optionally with /<db>)`,
     );
-    return IORedisStore.fromUrl(url);
+  };
+  if (typeof url !== 'string') return fail(`must be a Store or a URL string, got ${describeValue(url)}`);
+  const scheme = url.slice(0, Math.max(0, url.indexOf(':')));
+  if (scheme === 'memory') {
+    return /^memory:(\/\/)?$/.test(url) ? { kind: 'memory', warn: false } : fail(`URL ${url} takes no host`);
   }
-  throw new InvalidOptionError(
-    `store URL scheme "${scheme}:" is not supported; use memory://, redis://host:port or rediss://host:port`,
-  );
+  if (scheme !== 'redis' && scheme !== 'rediss') return fail(`URL scheme "${scheme}:" is not supported`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return fail('URL is not a valid URL (check the port: a number up to 65535)');
+  }
+  if (parsed.hostname === '') fail('URL names no host');
+  if (!/^(\/\d{0,5})?$/.test(parsed.pathname)) {
+    fail(`URL's database ${JSON.stringify(parsed.pathname.slice(1))} is not a database number`);
+  }
+  return { kind: 'redis', url };
+}
+
+/**
+ * Where the store lives, from a URL or from the environment, in this order: `UPSTASH_REDIS_REST_URL` with
+ * `UPSTASH_REDIS_REST_TOKEN` (Upstash over REST), `REDIS_URL` (ioredis; `rediss://` means TLS), else in
+ * memory. Checked at once, so a bad URL fails the limiter's construction instead of its first call.
+ * @throws {InvalidOptionError} for a URL that cannot name a store.
+ */
+export function storeSource(url: unknown, env: Env): StoreSource {
+  if (url !== undefined) return fromUrl(url, 'store');
+  const { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token, REDIS_URL: redisUrl } = env;
+  if (restUrl && token) {
+    if (!URL.canParse(restUrl) || !/^https?:$/.test(new URL(restUrl).protocol)) {
+      throw new InvalidOptionError(
+        'UPSTASH_REDIS_REST_URL must be an http:// or https:// URL, such as https://<name>.upstash.io',
+      );
+    }
+    return { kind: 'upstash', url: restUrl, token };
+  }
+  if (redisUrl) return fromUrl(redisUrl, 'REDIS_URL');
+  return { kind: 'memory', warn: true };
 }
 
 let warned = false;
 
-/**
- * The store chosen from a URL or from the environment, in this order: `UPSTASH_REDIS_REST_URL` with
- * `UPSTASH_REDIS_REST_TOKEN` (Upstash over REST), `REDIS_URL` (ioredis; `rediss://` means TLS), else the
- * in-memory store, with one warning per process that it does not share counts between instances.
- */
-export async function resolveStore(url: string | undefined, env: Env = process.env): Promise<Store> {
-  if (url !== undefined) return fromUrl(url);
-  const { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token, REDIS_URL: redisUrl } = env;
-  if (restUrl && token) {
-    const { UpstashStore } = await load<{ UpstashStore: { fromUrl(url: string, token: string): Store } }>(
-      UPSTASH,
-      '@upstash/redis',
-    );
-    return UpstashStore.fromUrl(restUrl, token);
+/** Opens the store of a {@link storeSource}; the in-memory default warns once per process. */
+export async function openStore(source: StoreSource): Promise<Store> {
+  switch (source.kind) {
+    case 'upstash': {
+      const { UpstashStore } = await load<{
+        UpstashStore: { fromUrl(url: string, token: string): Store };
+      }>(UPSTASH, '@upstash/redis');
+      return UpstashStore.fromUrl(source.url, source.token);
+    }
+    case 'redis': {
+      const { IORedisStore } = await load<{ IORedisStore: { fromUrl(url: string): Store } }>(
+        IOREDIS,
+        'ioredis',
+      );
+      return IORedisStore.fromUrl(source.url);
+    }
+    case 'memory':
+      if (source.warn && !warned) {
+        warned = true;
+        console.warn(
+          'periodkey: using the in-memory store. For production, configure UPSTASH_REDIS_REST_URL+TOKEN or ' +
+            'REDIS_URL: counts are not shared between instances.',
+        );
+      }
+      return new MemoryStore();
   }
-  if (redisUrl) return fromUrl(redisUrl);
-  if (!warned) {
-    warned = true;
-    console.warn(
-      'periodkey: using the in-memory store. For production, configure UPSTASH_REDIS_REST_URL+TOKEN or ' +
-        'REDIS_URL: counts are not shared between instances.',
-    );
-  }
-  return new MemoryStore();
 }

@@ -1,3 +1,5 @@
+export { RATELIMIT_OPTION_NAMES } from './_config.js';
+export { checkKeys as checkOptionKeys } from './_options.js';
 export type { Period, PeriodSpec } from './calendar.js';
 export { assertTimeZone, nextPeriod, PeriodClock, parsePeriodId, periodAt } from './calendar.js';
 export {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { describeValue } from './_options.js';
 import { assertTimeZone, type Period, PeriodClock, unitOfPeriodId } from './calendar.js';
-import { InvalidKeyPartError } from './errors.js';
+import { InvalidKeyPartError, InvalidOptionError } from './errors.js';
 import type { Algorithm, Rule, TimeUnit } from './rule.js';
 
 /** The last segment of a rolling rule's key: which algorithm's data the key holds. */
@@ -45,6 +46,10 @@ export interface KeyspaceOptions {
   readonly rules: readonly Rule[];
   /** HMAC key for `{ token }` identities, at least 16 bytes. */
   readonly tokenSecret?: string | Uint8Array;
+  /** The longest clear identity, in UTF-16 code units (`string.length`). @default 256 */
+  readonly maxIdentityLength?: number;
+  /** The longest scope, in UTF-16 code units. @default 256 */
+  readonly maxScopeLength?: number;
 }
 
 /** The key of one rule for one call. */
@@ -64,6 +69,10 @@ const RULE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_MARK = 'tk.';
 const TOKEN_HASH = /^[A-Za-z0-9_-]{22}$/; // base64url of 16 bytes
 const MIN_SECRET_BYTES = 16;
+/** Defaults of {@link KeyspaceOptions}' bounds, and the fixed bound of a token (hashed, never in a key). */
+export const MAX_IDENTITY_LENGTH = 256;
+export const MAX_SCOPE_LENGTH = 256;
+export const MAX_TOKEN_LENGTH = 4096;
 const EMPTY_SCOPE = '-';
 const ROLLING_TAGS: Readonly<Record<Exclude<Algorithm, 'fixed'>, RollingTag>> = {
   sliding: 'sw',
@@ -171,6 +180,8 @@ export function keyExpiry(period: Period): number {
 export class Keyspace {
   readonly #prefix: string;
   readonly #tokenSecret: string | Uint8Array | undefined;
+  readonly #maxIdentityLength: number;
+  readonly #maxScopeLength: number;
   readonly #rules: readonly {
     readonly rule: Rule;
     readonly clock: PeriodClock | null;
@@ -184,6 +195,11 @@ export class Keyspace {
   constructor(options: KeyspaceOptions) {
     assertPrefix(options.prefix);
     const secret = options.tokenSecret;
+    if (secret !== undefined && typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+      throw new InvalidOptionError(
+        `tokenSecret must be a string or a Uint8Array of at least ${MIN_SECRET_BYTES} bytes, got ${describeValue(secret)}`,
+      );
+    }
     if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
       throw new InvalidKeyPartError(
         `tokenSecret must be at least ${MIN_SECRET_BYTES} bytes; use a long random secret`,
@@ -192,6 +208,8 @@ export class Keyspace {
     assertTimeZone(options.timeZone);
     this.#prefix = options.prefix;
     this.#tokenSecret = secret;
+    this.#maxIdentityLength = bound(options.maxIdentityLength, MAX_IDENTITY_LENGTH, 'maxIdentityLength');
+    this.#maxScopeLength = bound(options.maxScopeLength, MAX_SCOPE_LENGTH, 'maxScopeLength');
     const names = new Set<string>();
     this.#rules = options.rules.map((rule) => {
       assertRuleName(rule.name);
@@ -210,9 +228,20 @@ export class Keyspace {
 
   /**
    * The key of every rule, in rule order, for one call at `now` (epoch ms).
-   * @throws {InvalidKeyPartError} for an empty identity, or a token identity without `tokenSecret`.
+   * @throws {InvalidKeyPartError} for an identity that is not a non-empty string or `{ token }` (a token
+   *   needs `tokenSecret`), a scope that is not a string, or either past its length bound.
    */
   keys(identity: Identity, scope: string, now: number): RuleKey[] {
+    if (typeof scope !== 'string') {
+      throw new InvalidKeyPartError(
+        `The scope must be a string, such as '/api/chat', got ${describeValue(scope)}`,
+      );
+    }
+    if (scope.length > this.#maxScopeLength) {
+      throw new InvalidKeyPartError(
+        `The scope is ${scope.length} characters long, more than maxScopeLength (${this.#maxScopeLength}); use a route pattern, not a raw URL, or raise maxScopeLength`,
+      );
+    }
     const start = head(this.#prefix, this.#encode(identity), escapeScope(scope));
     const keys: RuleKey[] = [];
     for (const { rule, clock, tail } of this.#rules) {
@@ -226,12 +255,31 @@ export class Keyspace {
   }
 
   #encode(identity: Identity): string {
-    if (typeof identity === 'string') return encodeIdentity(clear(identity));
+    if (typeof identity === 'string') {
+      if (identity.length > this.#maxIdentityLength) {
+        throw new InvalidKeyPartError(
+          `The identity is ${identity.length} characters long, more than maxIdentityLength (${this.#maxIdentityLength}); pass a shorter id, { token } for a long secret, or raise maxIdentityLength`,
+        );
+      }
+      return encodeIdentity(clear(identity));
+    }
+    if (typeof identity !== 'object' || identity === null || !('token' in identity)) {
+      throw new InvalidKeyPartError(
+        `The identity must be a non-empty string such as 'user:42', or { token } for a secret, got ${describeValue(identity)}`,
+      );
+    }
+    if (typeof identity.token !== 'string' || identity.token === '') {
+      throw new InvalidKeyPartError(
+        `A { token } identity needs a non-empty token string, got ${describeValue(identity.token)}`,
+      );
+    }
+    if (identity.token.length > MAX_TOKEN_LENGTH) {
+      throw new InvalidKeyPartError(
+        `The token is ${identity.token.length} characters long, more than ${MAX_TOKEN_LENGTH}`,
+      );
+    }
     if (this.#tokenSecret === undefined) {
       throw new InvalidKeyPartError('A { token } identity needs the tokenSecret option, which keys its hash');
-    }
-    if (typeof identity?.token !== 'string' || identity.token === '') {
-      throw new InvalidKeyPartError('A { token } identity needs a non-empty token string');
     }
     // Truncated to 16 bytes: a key stays short, and 128 bits leave collisions out of reach.
     const digest = createHmac('sha256', this.#tokenSecret).update(identity.token).digest();
@@ -249,6 +297,16 @@ export function assertRuleName(name: string): void {
 }
 
 // internal
+
+function bound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(
+      `${name} must be a whole number of characters of at least 1, e.g. { ${name}: ${fallback} }, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
 
 function assertPrefix(prefix: string): void {
   if (typeof prefix !== 'string' || prefix.length > MAX_PREFIX_LENGTH || !PREFIX.test(prefix)) {

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { type Membership, readConfig } from './_config.js';
 import { attempt, EXPIRED, withTimeout } from './_deadline.js';
 import { Guard, StoreFailure } from './_guard.js';
-import { resolveStore } from './environment.js';
+import { checkKeys, describeValue } from './_options.js';
+import { costInMicro, limitInMicro, MICRO } from './amounts.js';
+import { openStore, type StoreSource } from './environment.js';
 import { InvalidOptionError, StoreUnavailableError } from './errors.js';
 import type { RatelimitEvent, RatelimitStats, StoreOperation } from './events.js';
 import { type Identity, Keyspace, keyExpiry, type RuleKey } from './keys.js';
@@ -12,8 +15,12 @@ import type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';
 /** Limits by rule name that replace the configured ones for one identity (plan tiers). */
 export type LimitOverrides = Readonly<Record<string, number | undefined>>;
 
-/** Who is always admitted or always denied, without touching the store. */
-export type IdentityList = Iterable<string> | ((identifier: string) => boolean);
+/**
+ * Who is always admitted or always denied, without touching the store: identities (strings for clear
+ * identities, `{ token }` for token identities), read once at construction, or a synchronous predicate
+ * called with the identity as `limit()` got it, for a list that changes.
+ */
+export type IdentityList = Iterable<Identity> | ((identity: Identity) => boolean);
 
 export interface RatelimitOptions {
   /**
@@ -31,10 +38,17 @@ export interface RatelimitOptions {
   now?: () => number;
   /** HMAC key for `{ token }` identities (at least 16 bytes), so that tokens never appear in keys. */
   tokenSecret?: string | Uint8Array;
+  /** The longest clear identity, in characters (UTF-16 code units); longer ones are an error. @default 256 */
+  maxIdentityLength?: number;
+  /** The longest scope, in characters (UTF-16 code units); longer ones are an error. @default 256 */
+  maxScopeLength?: number;
   /** Count denied calls too, so that a client that keeps trying stays blocked. @default false */
   countDenied?: boolean;
-  /** Per-identity limits (plan tiers); they change the limit, never the key, so counts carry over. */
-  limits?: (identifier: string) => LimitOverrides | undefined | Promise<LimitOverrides | undefined>;
+  /**
+   * Per-identity limits (plan tiers), called with the identity as `limit()` got it (a string, or
+   * `{ token }`); they change the limit, never the key, so counts carry over.
+   */
+  limits?: (identity: Identity) => LimitOverrides | undefined | Promise<LimitOverrides | undefined>;
   /** Identities that always pass, without a store call (`reason: 'allowlist'`). */
   allowlist?: IdentityList;
   /** Identities that are always denied, without a store call (`reason: 'denylist'`). */
@@ -81,7 +95,10 @@ export interface RatelimitOptions {
 export interface LimitOptions {
   /** What is limited for this identity, e.g. the route pattern `'/api/chat'`. @default '' */
   scope?: string;
-  /** Units to consume; fractional for spend budgets (exact to 1e-6), negative to refund. @default 1 */
+  /**
+   * Units to consume; fractional for spend budgets (exact to 1e-6; a finer cost is rounded up, never to
+   * zero), negative to refund (rounded towards zero). @default 1
+   */
   cost?: number;
   /** Limits for this call only, by rule name; they override `options.limits`. */
   limits?: LimitOverrides;
@@ -90,9 +107,18 @@ export interface LimitOptions {
 /**
  * Who answered: `store` (the primary store), `cache` (the block cache), `allowlist` or `denylist`,
  * `fallback` (the fallback store, while the primary fails), or the failure policy after the primary store
- * timed out (`timeout`) or failed, or while it is bypassed (`error`).
+ * timed out (`timeout`) or failed, or while it is bypassed (`error`); or `cost-exceeds-limit`, a call whose
+ * cost is above a rule's limit, which can never pass (denied without a `retryAfter`, nothing counted).
  */
-export type ResultReason = 'store' | 'cache' | 'allowlist' | 'denylist' | 'fallback' | 'timeout' | 'error';
+export type ResultReason =
+  | 'store'
+  | 'cache'
+  | 'allowlist'
+  | 'denylist'
+  | 'fallback'
+  | 'timeout'
+  | 'error'
+  | 'cost-exceeds-limit';
 
 /** One rule's state after a call. Amounts are in units (not millionths). */
 export interface RuleResult {
@@ -113,7 +139,10 @@ export interface RatelimitResult {
   readonly remaining: number;
   /** The binding rule's next reset (epoch ms). */
   readonly reset: number;
-  /** When denied: seconds until the same call could pass. */
+  /**
+   * When denied: seconds (at least 1) until the same call could pass; for a denylisted identity, the
+   * longest rule's window. `undefined` when admitted, and for a cost above a limit, which never passes.
+   */
   readonly retryAfter: number | undefined;
   /** The binding rule: the denying rule that frees up last, or the rule with the least remaining. */
   readonly rule: string;
@@ -122,35 +151,10 @@ export interface RatelimitResult {
   readonly rules: readonly RuleResult[];
 }
 
-const MICRO = 1_000_000;
 const BLOCK_CACHE_MAX = 10_000;
-const MAX_TIMER_MS = 2_147_483_647;
-
-function toMicro(amount: number, what: string): number {
-  const micro = Math.round(amount * MICRO);
-  if (!Number.isFinite(amount) || !Number.isSafeInteger(micro)) {
-    throw new InvalidOptionError(`${what} must be a finite number of units, got ${String(amount)}`);
-  }
-  return micro;
-}
-
-function positiveMs(value: number | undefined, fallback: number, what: string, example: string): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !(value > 0) ||
-    (value > MAX_TIMER_MS && value !== Number.POSITIVE_INFINITY)
-  ) {
-    throw new InvalidOptionError(`${what} must be a positive number of milliseconds, e.g. ${example}`);
-  }
-  return value;
-}
-
-function membership(list: IdentityList | undefined): ((identifier: string) => boolean) | undefined {
-  if (list === undefined || typeof list === 'function') return list;
-  const set = new Set(list);
-  return (identifier) => set.has(identifier);
-}
+/** The latest instant a clock may read: the end of year 9999, the last a period id can name. */
+const MAX_INSTANT = 253_402_300_799_999;
+const LIMIT_OPTION_NAMES = ['scope', 'cost', 'limits'];
 
 interface Blocked {
   readonly since: number;
@@ -174,10 +178,10 @@ export class Ratelimit {
   readonly #now: () => number;
   readonly #countDenied: boolean;
   readonly #resolveLimits: RatelimitOptions['limits'];
-  readonly #allowed: ((identifier: string) => boolean) | undefined;
-  readonly #denied: ((identifier: string) => boolean) | undefined;
+  readonly #allowed: Membership | undefined;
+  readonly #denied: Membership | undefined;
   readonly #blocked: Map<string, Blocked> | undefined;
-  readonly #storeOption: Store | string | undefined;
+  readonly #source: StoreSource | undefined;
   #store: Promise<Store> | undefined;
   #resolved: Store | undefined;
   /** The primary is the plain in-memory store: nothing to time out or probe, so `limit()` calls it directly. */
@@ -192,73 +196,39 @@ export class Ratelimit {
   #calls = 0;
   #fallbacks = 0;
 
-  /** @throws {PeriodkeyError} for a bad rule, zone, prefix or option, naming what to change. */
+  /**
+   * @throws {PeriodkeyError} for a bad rule, zone, prefix, store URL or option, or an unknown option (a
+   *   typo), naming what to change.
+   */
   constructor(options: RatelimitOptions) {
-    const entries = Object.entries(options?.rules ?? {});
-    if (entries.length === 0) {
-      throw new InvalidOptionError(
-        "rules must name at least one rule, e.g. { rules: { monthly: '10/month' } }",
-      );
-    }
-    this.#rules = entries.map(([name, input]) => parseRule(name, input));
+    const config = readConfig(options, process.env);
+    this.#rules = Object.entries(options.rules).map(([name, input]) => parseRule(name, input));
+    const prefix = options.prefix ?? 'ratelimit';
     this.#keyspace = new Keyspace({
-      prefix: options.prefix ?? 'ratelimit',
+      prefix,
       timeZone: options.timeZone ?? 'UTC',
       rules: this.#rules,
       ...(options.tokenSecret === undefined ? {} : { tokenSecret: options.tokenSecret }),
+      ...(options.maxIdentityLength === undefined ? {} : { maxIdentityLength: options.maxIdentityLength }),
+      ...(options.maxScopeLength === undefined ? {} : { maxScopeLength: options.maxScopeLength }),
     });
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new InvalidOptionError(
-        'now must be a function returning epoch milliseconds, e.g. () => Date.now()',
-      );
-    }
-    if (options.limits !== undefined && typeof options.limits !== 'function') {
-      throw new InvalidOptionError('limits must be a function (identifier) => ({ ruleName: limit })');
-    }
-    this.#now = options.now ?? Date.now;
-    this.#countDenied = options.countDenied ?? false;
-    this.#resolveLimits = options.limits;
-    this.#allowed = membership(options.allowlist);
-    this.#denied = membership(options.denylist);
-    this.#blocked = (options.blockCache ?? true) ? new Map() : undefined;
-    this.#storeOption = options.store;
-    if (typeof options.store === 'object' && typeof options.store?.evaluate !== 'function') {
-      throw new InvalidOptionError(
-        'store must be a Store (MemoryStore, IORedisStore, UpstashStore) or a URL',
-      );
-    }
-    if (typeof options.store === 'object') this.#use(options.store);
-    const { failure = 'open', fallback, onEvent, probe = {} } = options;
-    if (failure !== 'open' && failure !== 'closed') {
-      throw new InvalidOptionError(
-        `failure must be 'open' (admit when the store fails) or 'closed' (deny), got ${String(failure)}`,
-      );
-    }
-    this.#failOpen = failure === 'open';
-    this.#timeout = positiveMs(options.timeout, 1000, 'timeout', '{ timeout: 1000 }');
-    if (fallback !== undefined && typeof fallback?.evaluate !== 'function') {
-      throw new InvalidOptionError('fallback must be a Store, e.g. { fallback: new MemoryStore() }');
-    }
-    this.#fallback = fallback;
-    if (onEvent !== undefined && typeof onEvent !== 'function') {
-      throw new InvalidOptionError('onEvent must be a function (event) => void');
-    }
-    this.#emit = onEvent === undefined ? undefined : safely(onEvent);
-    const initialProbeDelay = positiveMs(
-      probe.initialDelay,
-      100,
-      'probe.initialDelay',
-      '{ initialDelay: 100 }',
-    );
-    const maxProbeDelay = positiveMs(probe.maxDelay, 5000, 'probe.maxDelay', '{ maxDelay: 5000 }');
-    if (maxProbeDelay < initialProbeDelay || !Number.isFinite(maxProbeDelay)) {
-      throw new InvalidOptionError('probe.maxDelay must be finite and at least probe.initialDelay');
-    }
+    this.#now = config.now;
+    this.#countDenied = config.countDenied;
+    this.#resolveLimits = config.limits;
+    this.#allowed = config.allowed;
+    this.#denied = config.denied;
+    this.#blocked = config.blockCache ? new Map() : undefined;
+    this.#source = config.source;
+    if (config.store !== undefined) this.#use(config.store);
+    this.#failOpen = config.failOpen;
+    this.#timeout = config.timeout;
+    this.#fallback = config.fallback;
+    this.#emit = config.onEvent === undefined ? undefined : safely(config.onEvent);
     this.#guard = new Guard({
       timeout: this.#timeout,
-      initialProbeDelay,
-      maxProbeDelay,
-      probeKey: `${options.prefix ?? 'ratelimit'}:health:${this.#memberPrefix}`,
+      initialProbeDelay: config.probe.initialDelay,
+      maxProbeDelay: config.probe.maxDelay,
+      probeKey: `${prefix}:health:${this.#memberPrefix}`,
       emit: this.#emit,
     });
   }
@@ -266,8 +236,8 @@ export class Ratelimit {
   /** The store in use; resolved from the environment on first use when none was given. */
   store(): Promise<Store> {
     if (this.#store === undefined) {
-      const option = this.#storeOption;
-      this.#store = typeof option === 'object' ? Promise.resolve(option) : resolveStore(option);
+      const source = this.#source;
+      this.#store = source === undefined ? Promise.resolve(this.#resolved as Store) : openStore(source);
       this.#store.then((store) => this.#use(store), noop);
     }
     return this.#store;
@@ -322,13 +292,16 @@ export class Ratelimit {
   }
 
   async #limit(identifier: Identity, options: LimitOptions): Promise<RatelimitResult> {
-    const now = this.#now();
-    const cost = toMicro(options.cost ?? 1, 'cost');
-    const listed = this.#listed(identifier, now);
-    if (listed !== undefined) return listed;
-    const scope = options.scope ?? '';
+    const call = callOptions(options, 'limit');
+    const now = this.#clock();
+    const cost = costInMicro(call.cost === undefined ? 1 : call.cost);
+    const scope = call.scope === undefined ? '' : call.scope;
     const keys = this.#keyspace.keys(identifier, scope, now);
-    const rules = await this.#storeRules(identifier, keys, options.limits);
+    const listed = this.#listed(identifier);
+    if (listed !== undefined) return uncounted(listed, this.#rules, now, listed ? 'allowlist' : 'denylist');
+    const rules = await this.#storeRules(identifier, keys, call.limits);
+    const never = cost > 0 ? rules.findIndex((rule) => rule.limit < cost) : -1;
+    if (never >= 0) return tooCostly(rules, keys, never, now);
     const cacheKey = this.#blocked === undefined ? undefined : cacheKeyOf(identifier, scope);
     const hit = cacheKey === undefined ? undefined : this.#fromCache(cacheKey, rules, cost, now);
     if (hit !== undefined) return hit;
@@ -341,6 +314,17 @@ export class Ratelimit {
     return result;
   }
 
+  /** The clock in whole milliseconds, which every store counts in alike. */
+  #clock(): number {
+    const now = this.#now();
+    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_INSTANT)) {
+      throw new InvalidOptionError(
+        `now() must return epoch milliseconds between 1970 and 9999, got ${describeValue(now)}`,
+      );
+    }
+    return Math.floor(now);
+  }
+
   /**
    * Each rule's current use for `identifier` in the primary store, without consuming anything.
    * @throws {StoreUnavailableError} when the store fails or does not answer within `timeout`.
@@ -349,9 +333,10 @@ export class Ratelimit {
     identifier: Identity,
     options: Omit<LimitOptions, 'cost'> = {},
   ): Promise<readonly RuleResult[]> {
-    const now = this.#now();
-    const keys = this.#keyspace.keys(identifier, options.scope ?? '', now);
-    const rules = await this.#storeRules(identifier, keys, options.limits);
+    const call = callOptions(options, 'usage');
+    const now = this.#clock();
+    const keys = this.#keyspace.keys(identifier, call.scope === undefined ? '' : call.scope, now);
+    const rules = await this.#storeRules(identifier, keys, call.limits);
     const request = this.#request('peek', rules, 0, now);
     const outcomes = await this.#primary('usage', (store) => store.evaluate(request));
     return summarize(rules, keys, outcomes, now, 'store').result.rules;
@@ -363,8 +348,8 @@ export class Ratelimit {
    * @throws {StoreUnavailableError} when the primary store fails or does not answer within `timeout`.
    */
   async reset(identifier: Identity, options: Pick<LimitOptions, 'scope'> = {}): Promise<void> {
-    const scope = options.scope ?? '';
-    const keys = this.#keyspace.keys(identifier, scope, this.#now()).map((k) => k.key);
+    const { scope = '' } = callOptions(options, 'reset');
+    const keys = this.#keyspace.keys(identifier, scope, this.#clock()).map((k) => k.key);
     this.#blocked?.delete(cacheKeyOf(identifier, scope));
     const fallback = this.#fallback;
     if (fallback !== undefined) {
@@ -417,6 +402,7 @@ export class Ratelimit {
     const limits = rules.map((rule, i) => ({
       name: (keys[i] as RuleKey).rule.name,
       limit: rule.limit / MICRO,
+      durationMs: rule.windowMs,
     }));
     return { result: uncounted(this.#failOpen, limits, now, reason), retryAt: 0 };
   }
@@ -440,40 +426,35 @@ export class Ratelimit {
   }
 
   async #storeRules(
-    identifier: Identity,
+    identity: Identity,
     keys: readonly RuleKey[],
     callLimits: LimitOverrides | undefined,
   ): Promise<StoreRule[]> {
     const resolver = this.#resolveLimits;
-    const overrides =
-      callLimits ??
-      (resolver !== undefined && typeof identifier === 'string' ? await resolver(identifier) : undefined);
-    return keys.map((k) => this.#storeRule(k, overrides));
+    const overrides = callLimits ?? (resolver === undefined ? undefined : await resolver(identity));
+    if (overrides !== undefined) this.#checkOverrides(overrides);
+    return keys.map((k) => storeRule(k, overrides));
   }
 
-  #storeRule({ rule, key, period }: RuleKey, overrides: LimitOverrides | undefined): StoreRule {
-    const override = overrides?.[rule.name];
-    const limit = override === undefined ? rule.limit : override;
-    if (override !== undefined && !(override > 0)) {
+  /** Limit overrides name rules of this limiter, by own keys only (a rule may be named `constructor`). */
+  #checkOverrides(overrides: LimitOverrides): void {
+    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
       throw new InvalidOptionError(
-        `limit override for rule "${rule.name}" must be a positive number, got ${override}`,
+        `limits must be an object of limits by rule name, e.g. { monthly: 100 }, got ${describeValue(overrides)}`,
       );
     }
-    return {
-      key,
-      algorithm: rule.algorithm,
-      limit: toMicro(limit, `limit of rule "${rule.name}"`),
-      windowMs: rule.durationMs,
-      resetAt: period?.end ?? 0,
-      expireAt: period === null ? 0 : keyExpiry(period),
-    };
+    checkKeys(
+      overrides,
+      this.#rules.map((rule) => rule.name),
+      'rule in limits:',
+    );
   }
 
-  #listed(identifier: Identity, now: number): RatelimitResult | undefined {
-    if (typeof identifier !== 'string') return undefined;
-    const success = this.#denied?.(identifier) ? false : this.#allowed?.(identifier) ? true : undefined;
-    if (success === undefined) return undefined;
-    return uncounted(success, this.#rules, now, success ? 'allowlist' : 'denylist');
+  /** `true` (allowlisted), `false` (denylisted; the denylist wins) or `undefined` (neither). */
+  #listed(identity: Identity): boolean | undefined {
+    if (this.#denied?.(identity)) return false;
+    if (this.#allowed?.(identity)) return true;
+    return undefined;
   }
 
   #fromCache(
@@ -537,11 +518,10 @@ async function bounded<T>(op: Promise<T>, ms: number): Promise<T> {
   return value;
 }
 
-/** The answer of the failure policy: every rule passes (open) or fails (closed); the counts are unknown. */
 /** A result no store counted (the lists, the failure policy): every rule reported full or empty. */
 function uncounted(
   success: boolean,
-  rules: readonly { readonly name: string; readonly limit: number }[],
+  rules: readonly { readonly name: string; readonly limit: number; readonly durationMs: number }[],
   now: number,
   reason: ResultReason,
 ): RatelimitResult {
@@ -561,18 +541,90 @@ function uncounted(
     limit: first.limit,
     remaining: first.remaining,
     reset: now,
-    // A policy denial may pass once the store is back; a denylisted identity never does.
-    retryAfter: success || reason === 'denylist' ? undefined : 1,
+    // A policy denial may pass once the store is back. A denylisted identity passes only once it leaves the
+    // list, which nothing here can tell: it is told the longest rule's window, never to retry at once.
+    retryAfter: success ? undefined : reason === 'denylist' ? longestWindow(rules) : 1,
     rule: first.rule,
     reason,
     rules: results,
   };
 }
 
+/** The block cache's key: injective, like the Redis key (the length says where the identity ends). */
+function longestWindow(rules: readonly { readonly durationMs: number }[]): number {
+  return Math.ceil(Math.max(...rules.map((rule) => rule.durationMs)) / 1000);
+}
+
 function cacheKeyOf(identifier: Identity, scope: string): string {
   return typeof identifier === 'string'
-    ? `c${identifier}\u0000${scope}`
-    : `t${identifier.token}\u0000${scope}`;
+    ? `c${identifier.length}:${identifier}${scope}`
+    : `t${identifier.token.length}:${identifier.token}${scope}`;
+}
+
+/** The options of a call, checked: an object of known keys (`limit(id, '/api')` and typos are errors). */
+function callOptions<T extends LimitOptions>(options: T, method: string): T {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const hint =
+      typeof options === 'string' ? `${method}(id, { scope: '${options}' })` : `{ scope: '/api/chat' }`;
+    throw new InvalidOptionError(
+      `${method}() takes its options as an object, e.g. ${hint}; got ${describeValue(options)}`,
+    );
+  }
+  for (const key in options) {
+    if (!LIMIT_OPTION_NAMES.includes(key) || (key === 'cost' && method !== 'limit')) {
+      checkKeys(options, method === 'limit' ? LIMIT_OPTION_NAMES : ['scope', 'limits'], `${method}() option`);
+    }
+  }
+  return options;
+}
+
+function storeRule({ rule, key, period }: RuleKey, overrides: LimitOverrides | undefined): StoreRule {
+  const override =
+    overrides !== undefined && Object.hasOwn(overrides, rule.name) ? overrides[rule.name] : undefined;
+  return {
+    key,
+    algorithm: rule.algorithm,
+    limit:
+      override === undefined
+        ? limitInMicro(rule.limit, `the limit of rule "${rule.name}"`)
+        : limitInMicro(override, `the limit override for rule "${rule.name}"`),
+    windowMs: rule.durationMs,
+    resetAt: period?.end ?? 0,
+    expireAt: period === null ? 0 : keyExpiry(period),
+  };
+}
+
+/**
+ * The answer to a call whose cost is above a rule's limit, which no wait lets pass: denied, without asking
+ * the store (nothing is counted, also with `countDenied`), and without a `retryAfter`.
+ */
+function tooCostly(
+  rules: readonly StoreRule[],
+  keys: readonly RuleKey[],
+  binding: number,
+  now: number,
+): RatelimitResult {
+  const results = rules.map(
+    (rule, i): RuleResult => ({
+      rule: (keys[i] as RuleKey).rule.name,
+      success: false,
+      limit: rule.limit / MICRO,
+      used: 0,
+      remaining: 0,
+      reset: now,
+    }),
+  );
+  const bound = results[binding] as RuleResult;
+  return {
+    success: false,
+    limit: bound.limit,
+    remaining: 0,
+    reset: now,
+    retryAfter: undefined,
+    rule: bound.rule,
+    reason: 'cost-exceeds-limit',
+    rules: results,
+  };
 }
 
 interface Summary {

@@ -1,3 +1,4 @@
+import { suggestion } from './_options.js';
 import { InvalidRuleError } from './errors.js';
 import { assertRuleName } from './keys.js';
 
@@ -35,6 +36,7 @@ export interface Rule {
 const STRING_RULE = /^\s*([^\s/]+)\s*(?:\/|\s+per\s+)(.*)$/i;
 const PER = /^\s*(?:([^\sA-Za-z]+)\s*)?([A-Za-z]+)\s*$/;
 const DECIMAL = /^\d+(?:\.\d+)?$/;
+const RULE_KEYS: readonly string[] = ['limit', 'per', 'algorithm'];
 const ALGORITHMS: readonly Algorithm[] = ['fixed', 'sliding', 'sliding-counter', 'token-bucket', 'gcra'];
 // The SDK stores amounts as integer micro-units, which must stay exact in a double.
 const MAX_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 1e6);
@@ -94,6 +96,9 @@ export function parseRule(name: string, input: string | RuleObject): Rule {
     limit = Number(limitText);
     per = perText;
   } else if (typeof input === 'object' && input !== null) {
+    const unknown = Object.keys(input).find((key) => !RULE_KEYS.includes(key));
+    if (unknown !== undefined)
+      fail(`unknown key ${JSON.stringify(unknown)}${suggestion(unknown, RULE_KEYS)}`);
     if (typeof input.limit !== 'number') return fail('limit must be a number');
     if (typeof input.per !== 'string') return fail("per must be a string such as '1 minute' or 'month'");
     if (input.algorithm !== undefined && !ALGORITHMS.includes(input.algorithm)) {

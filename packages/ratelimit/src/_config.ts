@@ -1,0 +1,194 @@
+// internal: the options of a Ratelimit, checked whole at construction.
+import { checkKeys, describeValue, optionsObject } from './_options.js';
+import { type StoreSource, storeSource } from './environment.js';
+import { InvalidOptionError } from './errors.js';
+import type { RatelimitEvent } from './events.js';
+import type { Identity } from './keys.js';
+import type { IdentityList, RatelimitOptions } from './ratelimit.js';
+import type { Store } from './store.js';
+
+/** Every option of `Ratelimit`, so that a typo (`failur`, `timezone`) is an error instead of a default. */
+export const RATELIMIT_OPTION_NAMES: readonly (keyof RatelimitOptions)[] = [
+  'store',
+  'rules',
+  'timeZone',
+  'prefix',
+  'now',
+  'tokenSecret',
+  'countDenied',
+  'limits',
+  'allowlist',
+  'denylist',
+  'blockCache',
+  'failure',
+  'timeout',
+  'fallback',
+  'probe',
+  'onEvent',
+  'maxIdentityLength',
+  'maxScopeLength',
+];
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A predicate over identities, from a list or a function, that answers only `true` or `false`. */
+export type Membership = (identity: Identity) => boolean;
+
+/** The options after their checks; the rules, zone, prefix and key bounds are checked by the Keyspace. */
+export interface Config {
+  /** The store given, or else where to open one. */
+  readonly store: Store | undefined;
+  readonly source: StoreSource | undefined;
+  readonly now: () => number;
+  readonly countDenied: boolean;
+  readonly limits: RatelimitOptions['limits'];
+  readonly allowed: Membership | undefined;
+  readonly denied: Membership | undefined;
+  readonly blockCache: boolean;
+  readonly failOpen: boolean;
+  readonly timeout: number;
+  readonly fallback: Store | undefined;
+  readonly probe: { readonly initialDelay: number; readonly maxDelay: number };
+  readonly onEvent: ((event: RatelimitEvent) => void) | undefined;
+}
+
+/**
+ * Checks every option of a `Ratelimit` but the key parts, and reads the store URL (or the environment's).
+ * @throws {InvalidOptionError} naming the option and what to pass.
+ */
+export function readConfig(
+  options: RatelimitOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(
+      `Ratelimit takes an options object such as { rules: { monthly: '10/month' } }, got ${describeValue(options)}`,
+    );
+  }
+  checkKeys(options, RATELIMIT_OPTION_NAMES, 'Ratelimit option');
+  const { rules } = options;
+  if (
+    typeof rules !== 'object' ||
+    rules === null ||
+    Array.isArray(rules) ||
+    Object.keys(rules).length === 0
+  ) {
+    throw new InvalidOptionError(
+      `rules must be an object naming at least one rule, e.g. { rules: { monthly: '10/month' } }, got ${describeValue(rules)}`,
+    );
+  }
+  const { failure = 'open', fallback, onEvent, store } = options;
+  if (failure !== 'open' && failure !== 'closed') {
+    throw new InvalidOptionError(
+      `failure must be 'open' (admit when the store fails) or 'closed' (deny), got ${describeValue(failure)}`,
+    );
+  }
+  if (fallback !== undefined && !isStore(fallback)) {
+    throw new InvalidOptionError('fallback must be a Store, e.g. { fallback: new MemoryStore() }');
+  }
+  const probe = optionsObject(options.probe, 'probe', '{ initialDelay: 100, maxDelay: 5000 }');
+  checkKeys(probe, ['initialDelay', 'maxDelay'], 'probe option');
+  const initialDelay = positiveMs(probe.initialDelay, 100, 'probe.initialDelay', '{ initialDelay: 100 }');
+  const maxDelay = positiveMs(probe.maxDelay, 5000, 'probe.maxDelay', '{ maxDelay: 5000 }');
+  if (maxDelay < initialDelay || !Number.isFinite(maxDelay)) {
+    throw new InvalidOptionError('probe.maxDelay must be finite and at least probe.initialDelay');
+  }
+  return {
+    ...(typeof store === 'object' && store !== null
+      ? { store: checkedStore(store), source: undefined }
+      : { store: undefined, source: storeSource(store, env) }),
+    now: fn(options.now, 'now', 'a function returning epoch milliseconds, e.g. () => Date.now()') ?? Date.now,
+    countDenied: flag(options.countDenied, false, 'countDenied'),
+    limits: fn(options.limits, 'limits', 'a function (identity) => ({ ruleName: limit })'),
+    allowed: membership(options.allowlist, 'allowlist'),
+    denied: membership(options.denylist, 'denylist'),
+    blockCache: flag(options.blockCache, true, 'blockCache'),
+    failOpen: failure === 'open',
+    timeout: positiveMs(options.timeout, 1000, 'timeout', '{ timeout: 1000 }'),
+    fallback,
+    probe: { initialDelay, maxDelay },
+    onEvent: fn(onEvent, 'onEvent', 'a function (event) => void'),
+  };
+}
+
+function isStore(value: unknown): value is Store {
+  return typeof (value as Store | undefined)?.evaluate === 'function';
+}
+
+function checkedStore(store: object): Store {
+  if (!isStore(store)) {
+    throw new InvalidOptionError('store must be a Store (MemoryStore, IORedisStore, UpstashStore) or a URL');
+  }
+  return store;
+}
+
+function fn<F>(value: F | undefined, name: string, expected: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(`${name} must be ${expected}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(`${name} must be true or false, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function positiveMs(value: number | undefined, fallback: number, what: string, example: string): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    (value > MAX_TIMER_MS && value !== Number.POSITIVE_INFINITY)
+  ) {
+    throw new InvalidOptionError(`${what} must be a positive number of milliseconds, e.g. ${example}`);
+  }
+  return value;
+}
+
+/**
+ * A list's membership test. An iterable is read once, here: its strings match clear identities and its
+ * `{ token }` entries token identities (a token never matches a string of the same text). A predicate is
+ * called with the identity as `limit()` got it and must answer `true` or `false`: an async predicate
+ * would answer a promise, which must not count as `true`.
+ */
+function membership(list: IdentityList | undefined, name: string): Membership | undefined {
+  if (list === undefined) return undefined;
+  if (typeof list === 'function') {
+    return (identity) => {
+      const answer: unknown = list(identity);
+      if (typeof answer !== 'boolean') {
+        throw new InvalidOptionError(
+          `${name} must answer true or false, synchronously, got ${describeValue(answer)}; load an async list into a Set first`,
+        );
+      }
+      return answer;
+    };
+  }
+  if (typeof list === 'string') {
+    throw new InvalidOptionError(
+      `${name} must be a list of identities, not one string: use { ${name}: [${JSON.stringify(list)}] }`,
+    );
+  }
+  if (typeof (list as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function') {
+    throw new InvalidOptionError(
+      `${name} must be an array or Set of identities, or a function (identity) => boolean, got ${describeValue(list)}`,
+    );
+  }
+  const clear = new Set<string>();
+  const tokens = new Set<string>();
+  for (const entry of list as Iterable<unknown>) {
+    if (typeof entry === 'string') clear.add(entry);
+    else if (typeof (entry as { token?: unknown } | null)?.token === 'string') {
+      tokens.add((entry as { token: string }).token);
+    } else {
+      throw new InvalidOptionError(
+        `${name} entries must be identities (strings, or { token } objects), got ${describeValue(entry)}`,
+      );
+    }
+  }
+  return (identity) => (typeof identity === 'string' ? clear.has(identity) : tokens.has(identity.token));
+}
