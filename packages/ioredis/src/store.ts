@@ -2,6 +2,7 @@ import {
   checkHealth,
   defaultHealthKey,
   type HealthOptions,
+  InvalidOptionError,
   ScriptStore,
   type StoreHealth,
 } from '@periodkey/ratelimit';
@@ -25,7 +26,13 @@ export class IORedisStore extends ScriptStore {
   readonly client: IORedisClient;
   readonly #healthKey = defaultHealthKey();
 
+  /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
   constructor(client: IORedisClient) {
+    if (typeof client?.evalsha !== 'function' || typeof client.unlink !== 'function') {
+      throw new InvalidOptionError(
+        'IORedisStore takes an ioredis client: new IORedisStore(new Redis(url)) or new IORedisStore(new Cluster(nodes))',
+      );
+    }
     super({
       evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
       eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),

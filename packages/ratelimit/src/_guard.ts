@@ -21,12 +21,19 @@ export class StoreFailure {
 }
 
 /**
- * Errors that say the store is up but refuses the command: a permission (ACL), credentials, or a key of
- * another type under the limiter's prefix. They are misconfiguration, not an outage: answering them by
- * the failure policy or a fallback would hide them for good, so `limit()` rejects with them.
+ * Errors that say the store is up but refuses the command: a permission (ACL), credentials, a key of
+ * another type (or holding what the script does not write) under the limiter's prefix, a node of a Redis
+ * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), or a script error.
+ * They are misconfiguration, not an outage: answering them by the failure policy or a fallback would hide
+ * them for good (and fail open for ever), so `limit()` rejects with them.
  */
 export function isRefusal(error: unknown): boolean {
-  return error instanceof Error && /\b(NOPERM|WRONGPASS|NOAUTH|WRONGTYPE)\b/.test(error.message);
+  return (
+    error instanceof Error &&
+    /\b(NOPERM|WRONGPASS|NOAUTH|WRONGTYPE|MOVED|CROSSSLOT)\b|user_script|Error running script/.test(
+      error.message,
+    )
+  );
 }
 
 export interface GuardOptions {

@@ -52,16 +52,36 @@ function byScoreThenMember(a: SlidingEntry, b: SlidingEntry): number {
   return a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0);
 }
 
+/**
+ * A sliding log keeps at most one entry per 1/SLIDING_BUCKETS of its window (and never less than 1 ms): a
+ * call in the bucket of an entry is added to that entry, which takes the later of the two times. So a
+ * call counts for its window and at most one bucket more (never less, so never more is admitted), and
+ * the log, the work of every call on it, stays bounded whatever the traffic (denied calls counted by
+ * `countDenied` included).
+ */
+export const SLIDING_BUCKETS = 100;
+
 const sliding =
   (member: string): Step<Extract<RuleState, { algorithm: 'sliding' }>> =>
   (rule, state, now, cost) => {
     const window = rule.windowMs;
+    const width = Math.max(1, Math.floor(window / SLIDING_BUCKETS));
+    const bucket = Math.floor(now / width);
     const live = (state?.entries ?? []).filter((e) => e.score > now - window);
     let sum = 0;
-    for (const e of live) sum += e.cost;
+    let same: SlidingEntry | undefined;
+    for (const e of live) {
+      sum += e.cost;
+      if (Math.floor(e.score / width) === bucket) same = e;
+    }
     const used = Math.max(0, sum);
     const fits = cost <= 0 || used + cost <= rule.limit;
-    const entries = [...live, { score: now, member: `${member}:${cost}`, cost }].sort(byScoreThenMember);
+    const merged = cost + (same?.cost ?? 0);
+    const entries = live.filter((e) => e !== same);
+    if (merged !== 0) {
+      entries.push({ score: Math.max(now, same?.score ?? now), member: `${member}:${merged}`, cost: merged });
+      entries.sort(byScoreThenMember);
+    }
     let retryAt = slidingReset(live, now, window);
     if (!fits && cost <= rule.limit) {
       let freed = 0;
@@ -73,13 +93,14 @@ const sliding =
         }
       }
     }
+    const reset = Math.max(slidingReset(live, now, window) - window, now) + window;
     return {
       fits,
       retryAt,
       before: { used, reset: slidingReset(live, now, window) },
-      after: { used: Math.max(0, sum + cost), reset: slidingReset(entries, now, window) },
+      after: { used: Math.max(0, sum + cost), reset },
       next: { algorithm: 'sliding', entries },
-      expireAt: now + window,
+      expireAt: reset,
     };
   };
 

@@ -1,5 +1,6 @@
 export { RATELIMIT_OPTION_NAMES } from './_config.js';
 export { checkKeys as checkOptionKeys } from './_options.js';
+export { SLIDING_BUCKETS } from './algorithms.js';
 export type { Period, PeriodSpec } from './calendar.js';
 export { assertTimeZone, nextPeriod, PeriodClock, parsePeriodId, periodAt } from './calendar.js';
 export {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SLIDING_BUCKETS } from './algorithms.js';
 
 // The algorithms of `algorithms.ts`, in Lua, for Redis, Valkey and Upstash: one call checks every rule of a
 // request and consumes from all of them only if all pass. No shebang flags (vanilla Redis 7.0 rejects
@@ -10,13 +11,30 @@ import { createHash } from 'node:crypto';
 // then per rule: algorithm, limit, window, resetAt, expireAt.
 // Reply: per rule, allowed (1 | 0), used, reset, retryAt.
 const source = `
-local floor, ceil, max, min, match, call = math.floor, math.ceil, math.max, math.min, string.match, redis.call
+local floor, ceil, max, min, match, call, pcall = math.floor, math.ceil, math.max, math.min, string.match, redis.call, redis.pcall
 local consume, count_denied = ARGV[1] == 'c', ARGV[2] == '1'
 local now, cost, member = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local n, s, pass = #KEYS, {}, true
 
--- Read every rule's state and decide whether this call fits. s holds 7 slots per rule; no closures or
--- tables per rule, so a call leaves little garbage for Lua's collector.
+-- A call that fails leaves every key as it was: undo the optimistic INCRBYs of rules 1 to i - 1, then
+-- answer the error. A key that holds what this script did not write (another type, or not a number) is a
+-- misconfiguration, not an outage: it is answered as WRONGTYPE, which the client rejects with instead of
+-- applying its failure policy. Other errors (OOM, ...) are answered as they are.
+local function fail(i, err, what)
+  for k = 1, i - 1 do
+    if consume and ARGV[5 * k + 1] == 'fixed' then
+      if s[7 * (k - 1) + 1] <= 0 then call('DEL', KEYS[k]) else call('INCRBY', KEYS[k], -cost) end
+    end
+  end
+  if err and not (match(err, '^WRONGTYPE') or match(err, '^ERR value is not') or match(err, 'overflow')) then
+    return redis.error_reply(err)
+  end
+  return redis.error_reply('WRONGTYPE key ' .. KEYS[i] .. ' holds ' .. (what or err) .. ', not what periodkey writes for a ' .. ARGV[5 * i + 1] .. ' rule')
+end
+
+-- Read every rule's state and decide whether this call fits. s holds 7 slots per rule; no tables per
+-- rule, so a call leaves little garbage for Lua's collector. Every command here may fail (pcall): the
+-- first error ends the call through fail().
 for i = 1, n do
   local key, j, o = KEYS[i], 5 * i, 7 * (i - 1)
   local algo, limit, window = ARGV[j + 1], tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
@@ -25,31 +43,61 @@ for i = 1, n do
     -- Consume optimistically (INCRBY keeps the TTL, so an admitted call costs one command); a call that
     -- is not applied is rolled back below.
     local used
-    if consume then used = call('INCRBY', key, cost) - cost else used = tonumber(call('GET', key) or '0') end
-    fits = cost <= 0 or used + cost <= limit
+    if consume then
+      local r = pcall('INCRBY', key, cost)
+      if type(r) == 'table' then return fail(i, r.err) end
+      used = r - cost
+    else
+      local r = pcall('GET', key)
+      if type(r) == 'table' then return fail(i, r.err) end
+      used = tonumber(r or '0')
+      if not used then return fail(i, nil, 'a value that is not a count') end
+    end
     s[o + 1] = used
+    fits = cost <= 0 or used + cost <= limit
   elseif algo == 'sliding' then
-    local raw = call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES')
-    local sum = 0
-    for k = 1, #raw, 2 do sum = sum + tonumber(match(raw[k], ':(-?%d+)$')) end
+    local raw = pcall('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES')
+    if raw.err then return fail(i, raw.err) end
+    -- Calls within one bucket of the window share one entry (see SLIDING_BUCKETS): at is the entry of
+    -- now's bucket, if there is one.
+    local width, sum, at = max(1, floor(window / ${SLIDING_BUCKETS})), 0, false
+    local bucket = floor(now / width)
+    for k = 1, #raw, 2 do
+      local c = tonumber(match(raw[k], ':(-?%d+)$'))
+      if not c then return fail(i, nil, 'a sliding-log entry ' .. raw[k]) end
+      sum = sum + c
+      if floor(tonumber(raw[k + 1]) / width) == bucket then at = k end
+    end
     fits = cost <= 0 or max(0, sum) + cost <= limit
-    s[o + 1], s[o + 2] = sum, raw
+    s[o + 1], s[o + 2], s[o + 3] = sum, raw, at
   elseif algo == 'sliding-counter' then
     local idx = floor(now / window)
-    local h = call('HMGET', key, 'w', 'c', 'p')
+    local h = pcall('HMGET', key, 'w', 'c', 'p')
+    if h.err then return fail(i, h.err) end
     local w, cur, prev = tonumber(h[1]), 0, 0
     if w == idx then cur, prev = tonumber(h[2]), tonumber(h[3]) elseif w == idx - 1 then prev = tonumber(h[2]) end
+    if (h[1] and not w) or not cur or not prev then return fail(i, nil, 'a counter that is not a number') end
     local est = floor((prev * (window - (now - idx * window))) / window)
     fits = cost <= 0 or est + cur + cost <= limit
     s[o + 1], s[o + 2], s[o + 3], s[o + 4] = idx, cur, prev, est
   elseif algo == 'token-bucket' then
-    local h = call('HMGET', key, 't', 'ts')
+    local h = pcall('HMGET', key, 't', 'ts')
+    if h.err then return fail(i, h.err) end
     local tokens = limit
-    if h[1] then tokens = min(limit, tonumber(h[1]) + max(0, now - tonumber(h[2])) * (limit / window)) end
+    if h[1] then
+      local t, ts = tonumber(h[1]), tonumber(h[2])
+      if not (t and ts) then return fail(i, nil, 'a bucket that is not a number') end
+      tokens = min(limit, t + max(0, now - ts) * (limit / window))
+    end
     fits = cost <= 0 or cost <= tokens
     s[o + 1] = tokens
   else -- gcra
-    local tat = max(tonumber(call('GET', key) or now), now)
+    local r = pcall('GET', key)
+    if type(r) == 'table' then return fail(i, r.err) end
+    local tat = now
+    if r then tat = tonumber(r) end
+    if not tat then return fail(i, nil, 'a time that is not a number') end
+    tat = max(tat, now)
     local nxt = max(now, tat + cost * (window / limit))
     fits = cost <= 0 or nxt - now <= window
     s[o + 1], s[o + 2] = tat, nxt
@@ -58,7 +106,9 @@ for i = 1, n do
   if not fits then pass = false end
 end
 
--- Answer every rule, and write if the call is applied: all rules fit, or denied calls count.
+-- Answer every rule, and write if the call is applied: all rules fit, or denied calls count. Every key
+-- read above has the type and values its algorithm writes, so these commands do not fail; each write
+-- sets the key's TTL.
 local apply = consume and (pass or count_denied)
 local out = {}
 for i = 1, n do
@@ -76,7 +126,7 @@ for i = 1, n do
       if used <= 0 then call('DEL', key) else call('INCRBY', key, -cost) end
     end
   elseif algo == 'sliding' then
-    local sum, raw = s[o + 1], s[o + 2]
+    local sum, raw, at = s[o + 1], s[o + 2], s[o + 3]
     local last = now
     if #raw > 0 then last = tonumber(raw[#raw]) end
     used, reset, retry = max(0, sum), now, now
@@ -91,8 +141,13 @@ for i = 1, n do
     if apply then
       used, reset = max(0, sum + cost), max(last, now) + window
       call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-      call('ZADD', key, now, member .. ':' .. ARGV[4])
-      call('PEXPIRE', key, window)
+      local c, score = cost, now
+      if at then
+        c, score = c + tonumber(match(raw[at], ':(-?%d+)$')), max(now, tonumber(raw[at + 1]))
+        call('ZREM', key, raw[at])
+      end
+      if c ~= 0 then call('ZADD', key, score, member .. ':' .. string.format('%d', c)) end
+      call('PEXPIRE', key, reset - now)
     end
   elseif algo == 'sliding-counter' then
     local idx, cur, prev, est = s[o + 1], s[o + 2], s[o + 3], s[o + 4]

@@ -2,6 +2,7 @@ import {
   checkHealth,
   defaultHealthKey,
   type HealthOptions,
+  InvalidOptionError,
   ScriptStore,
   type StoreHealth,
 } from '@periodkey/ratelimit';
@@ -18,7 +19,13 @@ export class UpstashStore extends ScriptStore {
   readonly client: Redis;
   readonly #healthKey = defaultHealthKey();
 
+  /** @throws {InvalidOptionError} when `client` is not an `@upstash/redis` client. */
   constructor(client: Redis) {
+    if (typeof client?.evalsha !== 'function' || typeof client.unlink !== 'function') {
+      throw new InvalidOptionError(
+        'UpstashStore takes an @upstash/redis client: new UpstashStore(Redis.fromEnv())',
+      );
+    }
     super({
       evalsha: (sha, keys, args) => client.evalsha(sha, keys, args),
       eval: (source, keys, args) => client.eval(source, keys, args),
