@@ -154,7 +154,12 @@ export interface RatelimitResult {
 const BLOCK_CACHE_MAX = 10_000;
 /** The latest instant a clock may read: the end of year 9999, the last a period id can name. */
 const MAX_INSTANT = 253_402_300_799_999;
-const LIMIT_OPTION_NAMES = ['scope', 'cost', 'limits'];
+/** The options each method takes. */
+const CALL_OPTION_NAMES = {
+  limit: ['scope', 'cost', 'limits'],
+  usage: ['scope', 'limits'],
+  reset: ['scope'],
+} as const satisfies Record<string, readonly string[]>;
 
 interface Blocked {
   readonly since: number;
@@ -562,7 +567,7 @@ function cacheKeyOf(identifier: Identity, scope: string): string {
 }
 
 /** The options of a call, checked: an object of known keys (`limit(id, '/api')` and typos are errors). */
-function callOptions<T extends LimitOptions>(options: T, method: string): T {
+function callOptions<T extends LimitOptions>(options: T, method: keyof typeof CALL_OPTION_NAMES): T {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     const hint =
       typeof options === 'string' ? `${method}(id, { scope: '${options}' })` : `{ scope: '/api/chat' }`;
@@ -570,11 +575,8 @@ function callOptions<T extends LimitOptions>(options: T, method: string): T {
       `${method}() takes its options as an object, e.g. ${hint}; got ${describeValue(options)}`,
     );
   }
-  for (const key in options) {
-    if (!LIMIT_OPTION_NAMES.includes(key) || (key === 'cost' && method !== 'limit')) {
-      checkKeys(options, method === 'limit' ? LIMIT_OPTION_NAMES : ['scope', 'limits'], `${method}() option`);
-    }
-  }
+  const known: readonly string[] = CALL_OPTION_NAMES[method];
+  for (const key in options) if (!known.includes(key)) checkKeys(options, known, `${method}() option`);
   return options;
 }
 
