@@ -1,5 +1,5 @@
 import { checkKeys, describeValue, optionsObject } from './_options.js';
-import { evaluateRule, type RuleState } from './algorithms.js';
+import { type Evaluation, evaluateRule, type RuleState } from './algorithms.js';
 import { InvalidOptionError } from './errors.js';
 import type { StoreHealth } from './health.js';
 import type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';
@@ -23,6 +23,8 @@ interface Entry {
   rule: StoreRule;
   /** Position in the store's array, for O(1) swap-remove and uniform sampling. */
   index: number;
+  /** The shard of the key index that holds it. */
+  readonly shard: number;
 }
 
 /** One step of a signature's floor: an evicted amount (millionths) that stands until `expiresAt`. */
@@ -36,8 +38,10 @@ const OPTION_KEYS = ['maxKeys'] as const;
 const SWEEP_PER_WRITE = 8;
 /** Entries sampled to pick an eviction victim. */
 const SAMPLE = 8;
+const EXPIRY_SHIFT = 12;
+const EXPIRY_MASK = (1 << EXPIRY_SHIFT) - 1;
 /** Keys per shard of the key index, at most, below MAX_SHARDS shards. */
-const KEYS_PER_SHARD = 4_096;
+const KEYS_PER_SHARD = 8_192;
 const MAX_SHARDS = 4_096;
 /** Steps kept per signature; beyond it two steps merge into one that is at least as high and as long. */
 const MAX_STEPS = 16;
@@ -55,6 +59,11 @@ export class MemoryStore implements Store {
   readonly #mask: number;
   /** The same entries, in no order: sampled for eviction, walked by the sweep's cursor. */
   readonly #list: Entry[] = [];
+  /**
+   * `#list[i].expiresAt` at `i`, in chunks of EXPIRY_CHUNK: the sweep reads a few contiguous numbers per
+   * write instead of chasing a pointer per entry, and growing never copies.
+   */
+  readonly #expiry: Float64Array[] = [];
   readonly #maxKeys: number;
   #cursor = 0;
   /**
@@ -86,25 +95,35 @@ export class MemoryStore implements Store {
   }
 
   async evaluate(request: StoreRequest): Promise<RuleOutcome[]> {
-    const { now, cost, member } = request;
-    const evaluations = request.rules.map((rule) => {
-      const entry = this.#map(rule.key).get(rule.key);
+    const { now, cost, member, rules } = request;
+    const n = rules.length;
+    const found: (Entry | undefined)[] = [];
+    const evaluations: Evaluation[] = [];
+    let pass = true;
+    for (let i = 0; i < n; i++) {
+      const rule = rules[i] as StoreRule;
+      const entry = (this.#shards[this.#shardOf(rule.key)] as Map<string, Entry>).get(rule.key);
       const state =
         entry !== undefined && entry.expiresAt > now ? entry.state : this.#inherited(rule, now, member);
-      return evaluateRule(rule, state, now, cost, member);
-    });
-    const pass = evaluations.every((e) => e.fits);
+      const e = evaluateRule(rule, state, now, cost, member);
+      found.push(entry);
+      evaluations.push(e);
+      pass &&= e.fits;
+    }
     const apply = request.mode === 'consume' && (pass || request.countDenied);
-    return evaluations.map((e, i) => {
-      if (apply) this.#write(request.rules[i] as StoreRule, e.next, e.expireAt, now);
+    const outcomes: RuleOutcome[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = evaluations[i] as Evaluation;
+      if (apply) this.#write(rules[i] as StoreRule, found[i], e.next, e.expireAt, now);
       const { used, reset } = apply ? e.after : e.before;
-      return { allowed: e.fits, used, reset, retryAt: e.fits ? 0 : e.retryAt };
-    });
+      outcomes.push({ allowed: e.fits, used, reset, retryAt: e.fits ? 0 : e.retryAt });
+    }
+    return outcomes;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
-      const entry = this.#map(key).get(key);
+      const entry = this.#shards[this.#shardOf(key)]?.get(key);
       if (entry !== undefined) this.#remove(entry);
     }
   }
@@ -114,9 +133,16 @@ export class MemoryStore implements Store {
     return { ok: true, latencyMs: 0 };
   }
 
-  #write(rule: StoreRule, state: RuleState | undefined, expiresAt: number, now: number): void {
-    this.#sweepSlice(now); // first: it may remove this key's expired entry
-    const entry = this.#map(rule.key).get(rule.key);
+  #write(
+    rule: StoreRule,
+    found: Entry | undefined,
+    state: RuleState | undefined,
+    expiresAt: number,
+    now: number,
+  ): void {
+    this.#sweepSlice(now);
+    // The entry read by this call, unless the sweep or an eviction of an earlier rule removed it since.
+    const entry = found !== undefined && this.#list[found.index] === found ? found : undefined;
     if (state === undefined || expiresAt <= now) {
       if (entry !== undefined) this.#remove(entry);
       return;
@@ -124,25 +150,39 @@ export class MemoryStore implements Store {
     if (entry !== undefined) {
       entry.state = state;
       entry.expiresAt = expiresAt;
-      entry.rule = rule;
+      // Keep the first rule object while the signature is the same: the call's own one then dies young.
+      if (!sameSignature(entry.rule, rule)) entry.rule = rule;
+      this.#setExpiry(entry.index, expiresAt);
       return;
     }
     if (this.#list.length >= this.#maxKeys) this.#evictOne(now);
-    const created: Entry = { key: rule.key, state, expiresAt, rule, index: this.#list.length };
+    const shard = this.#shardOf(rule.key);
+    const created: Entry = { key: rule.key, state, expiresAt, rule, index: this.#list.length, shard };
     this.#list.push(created);
-    this.#map(rule.key).set(rule.key, created);
+    this.#setExpiry(created.index, expiresAt);
+    (this.#shards[shard] as Map<string, Entry>).set(rule.key, created);
   }
 
-  #map(key: string): Map<string, Entry> {
-    return this.#shards[this.#mask === 0 ? 0 : shardOf(key) & this.#mask] as Map<string, Entry>;
+  #setExpiry(at: number, expiresAt: number): void {
+    let chunk = this.#expiry[at >>> EXPIRY_SHIFT];
+    if (chunk === undefined) {
+      chunk = new Float64Array(EXPIRY_MASK + 1);
+      this.#expiry.push(chunk);
+    }
+    chunk[at & EXPIRY_MASK] = expiresAt;
+  }
+
+  #shardOf(key: string): number {
+    return this.#mask === 0 ? 0 : shardOf(key) & this.#mask;
   }
 
   #remove(entry: Entry): void {
-    this.#map(entry.key).delete(entry.key);
+    (this.#shards[entry.shard] as Map<string, Entry>).delete(entry.key);
     const last = this.#list.pop() as Entry;
     if (last !== entry) {
       this.#list[entry.index] = last;
       last.index = entry.index;
+      this.#setExpiry(entry.index, last.expiresAt);
     }
   }
 
@@ -150,11 +190,12 @@ export class MemoryStore implements Store {
   #sweepSlice(now: number): void {
     for (let n = 0; n < SWEEP_PER_WRITE; n++) {
       if (this.#cursor >= this.#list.length) this.#cursor = 0;
-      const entry = this.#list[this.#cursor];
-      if (entry === undefined) break;
+      const at = this.#cursor;
+      if (at >= this.#list.length) break;
       // A removed entry's place takes the last one, not yet looked at in this pass: stay on it.
-      if (entry.expiresAt <= now) this.#remove(entry);
-      else this.#cursor++;
+      if (((this.#expiry[at >>> EXPIRY_SHIFT] as Float64Array)[at & EXPIRY_MASK] as number) <= now) {
+        this.#remove(this.#list[at] as Entry);
+      } else this.#cursor++;
     }
     this.#pruneFloorSlice(now);
   }
@@ -235,6 +276,16 @@ function live(steps: Step[] | undefined, now: number): Step[] | undefined {
   return from === 0 ? steps : steps.slice(from);
 }
 
+function sameSignature(a: StoreRule, b: StoreRule): boolean {
+  return (
+    a.limit === b.limit &&
+    a.resetAt === b.resetAt &&
+    a.expireAt === b.expireAt &&
+    a.windowMs === b.windowMs &&
+    a.algorithm === b.algorithm
+  );
+}
+
 /** The rules whose keys can inherit each other's evicted counts: same algorithm, limit, window and period. */
 function signature(rule: StoreRule): string {
   return `${rule.algorithm}|${rule.limit}|${rule.windowMs}|${rule.resetAt}|${rule.expireAt}`;
@@ -255,10 +306,15 @@ function usedAt(entry: Entry, now: number): number {
   return Math.max(0, evaluateRule(rule, state, now, 0, '').before.used);
 }
 
-/** FNV-1a of the key's first 256 characters and its length: which shard of the index holds it. */
+/**
+ * Which shard of the index holds a key: FNV-1a of its hash tag (the identity, between the first `{` and
+ * the next `}`), or of its first 64 characters if it has none, and its length.
+ */
 function shardOf(key: string): number {
+  let from = key.indexOf('{') + 1;
+  let to = from === 0 ? -1 : key.indexOf('}', from);
+  if (to < 0) [from, to] = [0, Math.min(key.length, 64)];
   let h = 0x811c9dc5 ^ key.length;
-  const n = Math.min(key.length, 256);
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> 15)) >>> 0;
 }
