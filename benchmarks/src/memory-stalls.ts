@@ -25,7 +25,7 @@ const pauses: Pause[] = [];
 const observer = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-    pauses.push({ start: e.startTime, end: e.startTime + e.duration, major: kind === 4 });
+    pauses.push({ start: e.startTime, end: e.startTime + e.duration, major: kind === 4 || kind === 8 }); // mark-compact, or incremental marking finished
   }
 });
 

@@ -119,7 +119,7 @@ function stallNote(check: Check, r: StallResult): string {
   if (check.what.includes('most work')) {
     return `The store's own work per call is bounded (8 keys swept, 8 sampled to evict, index shards of at most 8,192 keys); what remains is V8 on the main thread outside the GC pauses it reports (incremental marking steps, page faults). ${r.gc_pauses} GC pauses took ${fmt(r.gc_total_ms)} ms in ${fmt(r.wall_ms)} ms.`;
   }
-  return `The longest call (${r.longest_ms} ms) was ${r.longest_on_cpu_ms} ms on a CPU, ${r.longest_waiting_ms} ms runnable but waiting for one (the host's other load), ${r.longest_in_gc_ms} ms in GC. Of ${fmt(r.calls_over_target)} calls over ${r.target_ms} ms, ${fmt(r.calls_over_target_mostly_waiting)} spent half their time or more waiting for a CPU and ${fmt(r.calls_over_target_during_gc)} overlapped a GC pause. GC: ${r.gc_pauses} pauses, ${fmt(r.gc_total_ms)} ms in all, the longest ${r.gc_longest_ms} ms (the longest full collection ${r.gc_longest_major_ms} ms), in ${fmt(r.wall_ms)} ms of calls.`;
+  return `The longest call (${r.longest_ms} ms) was ${r.longest_on_cpu_ms} ms on a CPU, ${r.longest_waiting_ms} ms runnable but waiting for one (the host's other load), ${r.longest_in_gc_ms} ms in GC. Of ${fmt(r.calls_over_target)} calls over ${r.target_ms} ms, ${fmt(r.calls_over_target_mostly_waiting)} spent half their time or more waiting for a CPU and ${fmt(r.calls_over_target_during_gc)} overlapped a GC pause. GC: ${r.gc_pauses} pauses, ${fmt(r.gc_total_ms)} ms in all, the longest ${r.gc_longest_ms} ms (the longest mark-compact, full or finishing incremental marking, ${r.gc_longest_major_ms} ms), in ${fmt(r.wall_ms)} ms of calls.`;
 }
 
 async function main() {
