@@ -13,8 +13,9 @@ import {
   type MemoryResult,
   RESULTS_DIR,
   readResult,
+  type StallResult,
 } from './results.js';
-import { exactnessChecks, limiterChecks, ROW } from './targets.js';
+import { exactnessChecks, limiterChecks, ROW, stallChecks } from './targets.js';
 
 // Writes results/README.md and the chart from the JSON files of one run: every target of PRODUCT.md with
 // the measured value, and for each one missed, what the same run measured about why.
@@ -113,6 +114,14 @@ function limiterNote(check: Check, rows: readonly LimiterRow[], cg: CallgrindRes
   return `${client}; redis-server CPU per call ${ours.redis_cpu_us_per_op} µs vs ${theirs.redis_cpu_us_per_op} µs${instructions}. With the client, Redis and the host's other load on the same cores, throughput follows these costs. Rounds (ops/s): ${ours.ops_per_s_rounds.map(fmt).join(', ')} vs ${theirs.ops_per_s_rounds.map(fmt).join(', ')}.`;
 }
 
+/** Why a memory-store call was slow: its time on a CPU, waiting for one, and in GC, measured per call. */
+function stallNote(check: Check, r: StallResult): string {
+  if (check.what.includes('most work')) {
+    return `The store's own work per call is bounded (8 keys swept, 8 sampled to evict, index shards of at most 8,192 keys); what remains is V8 on the main thread outside the GC pauses it reports (incremental marking steps, page faults). ${r.gc_pauses} GC pauses took ${fmt(r.gc_total_ms)} ms in ${fmt(r.wall_ms)} ms.`;
+  }
+  return `The longest call (${r.longest_ms} ms) was ${r.longest_on_cpu_ms} ms on a CPU, ${r.longest_waiting_ms} ms runnable but waiting for one (the host's other load), ${r.longest_in_gc_ms} ms in GC. Of ${fmt(r.calls_over_target)} calls over ${r.target_ms} ms, ${fmt(r.calls_over_target_mostly_waiting)} spent half their time or more waiting for a CPU and ${fmt(r.calls_over_target_during_gc)} overlapped a GC pause. GC: ${r.gc_pauses} pauses, ${fmt(r.gc_total_ms)} ms in all, the longest ${r.gc_longest_ms} ms (the longest mark-compact, full or finishing incremental marking, ${r.gc_longest_major_ms} ms), in ${fmt(r.wall_ms)} ms of calls.`;
+}
+
 async function main() {
   const flush = await readResult<FlushResult[]>('flush.json');
   const limiter = await readResult<LimiterRow[]>('limiter.json');
@@ -130,7 +139,13 @@ async function main() {
     note: limiterNote(check, limiter, cg),
   }));
   const exactTargets = exactnessChecks(exactness).map((check) => ({ check, note: '' }));
-  const all = [...flushTargets, ...limiterTargets, ...exactTargets];
+  const stalls = existsSync(new URL('memory-stalls.json', RESULTS_DIR))
+    ? await readResult<StallResult[]>('memory-stalls.json')
+    : [];
+  const stallTargets = stalls.flatMap((r) =>
+    stallChecks([r]).map((check) => ({ check, note: stallNote(check, r) })),
+  );
+  const all = [...flushTargets, ...limiterTargets, ...exactTargets, ...stallTargets];
   const missed = all.filter(({ check }) => !check.met);
 
   const redisRows = limiter.filter((r) => r.concurrency === 64 && r.redis_cpu_us_per_op !== null);
@@ -288,6 +303,41 @@ async function main() {
       exactness.map((e) => [e.name, e.processes, e.attempts, e.limit, e.admitted]),
     ),
     '',
+    ...(stalls.length > 0
+      ? [
+          '## Memory store stalls',
+          '',
+          'Single `limit()` calls on a `MemoryStore` holding 1M keys, one at a time on an injected clock (benchmarks/src/memory-stalls.ts): new identities while 1M expired keys are swept, and new identities replacing 1M keys at `maxKeys`. Per call, this thread\'s time on a CPU and waiting for one (/proc/thread-self/schedstat) and the GC pauses V8 reports within it; "own work" is the time on a CPU less GC. Target: no call over 5 ms.',
+          '',
+          table(
+            [
+              'scenario',
+              'calls',
+              'longest (ms)',
+              'its CPU / wait / GC (ms)',
+              'most own work (ms)',
+              'p50 (ms)',
+              'p99 (ms)',
+              'p99.9 (ms)',
+              'calls > 5 ms (mostly waiting / with GC)',
+              'GC pauses, longest, total (ms)',
+            ],
+            stalls.map((r) => [
+              r.name,
+              r.calls,
+              r.longest_ms,
+              `${r.longest_on_cpu_ms} / ${r.longest_waiting_ms} / ${r.longest_in_gc_ms}`,
+              r.longest_work_ms,
+              r.p50_ms,
+              r.p99_ms,
+              r.p999_ms,
+              `${fmt(r.calls_over_target)} (${fmt(r.calls_over_target_mostly_waiting)} / ${fmt(r.calls_over_target_during_gc)})`,
+              `${r.gc_pauses}, ${r.gc_longest_ms}, ${fmt(r.gc_total_ms)}`,
+            ]),
+          ),
+          '',
+        ]
+      : []),
     ...(cg
       ? [
           '## Redis instructions (callgrind)',

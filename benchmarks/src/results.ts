@@ -120,3 +120,32 @@ export interface CallgrindResult {
   readonly limiter_concurrency: number;
   readonly limiter: readonly { readonly name: string; readonly ir_per_call: number }[];
 }
+
+/** One row of `memory-stalls.json`: single `limit()` calls on a memory store with 1M keys. */
+export interface StallResult {
+  readonly name: string;
+  readonly keys: number;
+  readonly calls: number;
+  readonly size_before: number;
+  readonly size_after: number;
+  /** The longest single call: its wall time, this thread's time on a CPU and waiting for one, GC in it. */
+  readonly longest_ms: number;
+  readonly longest_on_cpu_ms: number;
+  readonly longest_waiting_ms: number;
+  readonly longest_in_gc_ms: number;
+  /** The most work any one call did: its time on a CPU less the GC pauses within it. */
+  readonly longest_work_ms: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly p999_ms: number;
+  readonly calls_over_target: number;
+  readonly calls_over_target_during_gc: number;
+  /** Calls over the target that spent at least half their time waiting for a CPU. */
+  readonly calls_over_target_mostly_waiting: number;
+  readonly gc_pauses: number;
+  readonly gc_longest_ms: number;
+  readonly gc_longest_major_ms: number;
+  readonly gc_total_ms: number;
+  readonly wall_ms: number;
+  readonly target_ms: number;
+}

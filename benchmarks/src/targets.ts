@@ -1,5 +1,5 @@
 import type { Row } from './measure.js';
-import type { Check, ExactnessResult, FlushResult, ScenarioId } from './results.js';
+import type { Check, ExactnessResult, FlushResult, ScenarioId, StallResult } from './results.js';
 
 // The targets of PRODUCT.md, checked against one run's results. Ratios are always between rows of the
 // same run.
@@ -144,4 +144,22 @@ export function exactnessChecks(results: readonly ExactnessResult[]): Check[] {
     measured: `${r.admitted} admitted`,
     met: r.admitted === r.limit,
   }));
+}
+
+/** The memory store's stalls (issue 11): the longest single call, and the most work one call did. */
+export function stallChecks(results: readonly StallResult[]): Check[] {
+  return results.flatMap((r) => [
+    {
+      what: `memory store, ${r.name}: longest single limit()`,
+      target: `< ${r.target_ms} ms`,
+      measured: `${r.longest_ms} ms (p99.9 ${r.p999_ms} ms)`,
+      met: r.longest_ms < r.target_ms,
+    },
+    {
+      what: `memory store, ${r.name}: most work in one limit() (time on a CPU, less GC)`,
+      target: `< ${r.target_ms} ms`,
+      measured: `${r.longest_work_ms} ms`,
+      met: r.longest_work_ms < r.target_ms,
+    },
+  ]);
 }
