@@ -1,3 +1,4 @@
+export type { RuleState, SlidingEntry } from './algorithms.js';
 export type { Period, PeriodSpec } from './calendar.js';
 export { assertTimeZone, nextPeriod, PeriodClock, parsePeriodId, periodAt } from './calendar.js';
 export {
@@ -51,4 +52,12 @@ export { parseRule } from './rule.js';
 export { LIMIT_SCRIPT } from './script.js';
 export type { ScriptClient } from './script-store.js';
 export { ScriptStore } from './script-store.js';
+export type { StorageLayout, StoredValue, Usage, UsageContext } from './storage.js';
+export {
+  algorithmOfKey,
+  decodeState,
+  MICRO_UNITS,
+  storageLayout,
+  usageOf,
+} from './storage.js';
 export type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';

@@ -1,3 +1,4 @@
+import type { Rule } from '@periodkey/ratelimit';
 import type { Key } from './backend.js';
 import { UsageError } from './usage.js';
 
@@ -60,6 +61,30 @@ export function unitsOf(value: string): number | undefined {
   return Number.isSafeInteger(units) ? units : undefined;
 }
 
+/**
+ * The SDK's rules given as `<name>=<rule>` (such as `monthly=10/month`), by name.
+ * @throws {UsageError} for one that is not a rule.
+ */
+export async function parseRules(texts: readonly string[]): Promise<Map<string, Rule>> {
+  const { parseRule, isPeriodkeyError } = await import('@periodkey/ratelimit');
+  const rules = new Map<string, Rule>();
+  for (const text of texts) {
+    const equals = text.indexOf('=');
+    if (equals <= 0) {
+      throw new UsageError(
+        `--rule ${JSON.stringify(text)} must be <name>=<rule>, such as 'monthly=10/month'`,
+      );
+    }
+    try {
+      rules.set(text.slice(0, equals), parseRule(text.slice(0, equals), text.slice(equals + 1)));
+    } catch (error) {
+      if (isPeriodkeyError(error)) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return rules;
+}
+
 export interface CarryFlags {
   readonly template: string;
   /** `<name>=<rule>`, such as `monthly=10/month`: the calendar rule whose current period receives the counts. */
@@ -75,12 +100,7 @@ export interface CarryFlags {
 export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> {
   const periodkey = await import('@periodkey/ratelimit');
   const match = compileTemplate(flags.template);
-  const equals = flags.rule.indexOf('=');
-  if (equals <= 0) {
-    throw new UsageError(
-      `--rule ${JSON.stringify(flags.rule)} must be <name>=<rule>, such as 'monthly=10/month'`,
-    );
-  }
+  const [rule] = (await parseRules([flags.rule])).values();
   const build = (identity: string, scope: string, periodId: string, name: string) =>
     periodkey.buildKey({
       prefix: flags.prefix,
@@ -90,8 +110,7 @@ export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> 
       period: { kind: 'calendar', periodId },
     });
   try {
-    const rule = periodkey.parseRule(flags.rule.slice(0, equals), flags.rule.slice(equals + 1));
-    if (rule.algorithm !== 'fixed')
+    if (rule?.algorithm !== 'fixed')
       throw new UsageError(`--rule ${JSON.stringify(flags.rule)} must be a calendar rule`);
     const period = periodkey.periodAt(rule, flags.timeZone, now);
     build('identity', '', period.id, rule.name); // checks the prefix
