@@ -170,7 +170,7 @@ function program(io: Io, choose: (chosen: Chosen) => void): Command {
   connection(
     sub('status')
       .description(
-        'show the periodkey keys with the highest counts: identity, scope, rule, count, time to reset',
+        'show the periodkey keys with the highest use: identity, scope, rule, used, remaining, time to reset',
       )
       .option('--match <pattern>', 'SCAN MATCH pattern', value(), 'ratelimit:*')
       .option('--top <n>', 'how many keys to show', integer(1), 20)
