@@ -1,7 +1,10 @@
 import { describeValue } from './_options.js';
 import { InvalidOptionError } from './errors.js';
 
-/** Stores count amounts (limits, costs, use) in integer millionths of a unit, so fractions add up exactly. */
+/**
+ * Stores count amounts (limits, costs, use) in integer millionths of a unit, so fractions add up exactly:
+ * 3 requests are `3000000`, 0.25 is `250000`.
+ */
 export const MICRO = 1_000_000;
 
 // The relative error of a decimal amount computed in floating point (0.1 + 0.2 is 0.30000000000000004):

@@ -1,6 +1,8 @@
 export { RATELIMIT_OPTION_NAMES } from './_config.js';
 export { checkKeys as checkOptionKeys } from './_options.js';
+export type { RuleState, SlidingEntry } from './algorithms.js';
 export { SLIDING_BUCKETS } from './algorithms.js';
+export { MICRO as MICRO_UNITS } from './amounts.js';
 export type { Period, PeriodSpec } from './calendar.js';
 export { assertTimeZone, nextPeriod, PeriodClock, parsePeriodId, periodAt } from './calendar.js';
 export {
@@ -54,4 +56,11 @@ export { parseRule } from './rule.js';
 export { LIMIT_SCRIPT } from './script.js';
 export type { ScriptClient } from './script-store.js';
 export { ScriptStore } from './script-store.js';
+export type { StorageLayout, StoredValue, Usage, UsageContext } from './storage.js';
+export {
+  algorithmOfKey,
+  decodeState,
+  storageLayout,
+  usageOf,
+} from './storage.js';
 export type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';

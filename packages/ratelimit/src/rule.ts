@@ -1,4 +1,5 @@
 import { suggestion } from './_options.js';
+import { MAX_AMOUNT } from './amounts.js';
 import { InvalidRuleError } from './errors.js';
 import { assertRuleName } from './keys.js';
 
@@ -38,8 +39,6 @@ const PER = /^\s*(?:([^\sA-Za-z]+)\s*)?([A-Za-z]+)\s*$/;
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const RULE_KEYS: readonly string[] = ['limit', 'per', 'algorithm'];
 const ALGORITHMS: readonly Algorithm[] = ['fixed', 'sliding', 'sliding-counter', 'token-bucket', 'gcra'];
-// The SDK stores amounts as integer micro-units, which must stay exact in a double.
-const MAX_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 1e6);
 
 const MEAN_YEAR_MS = 365.2425 * 86_400_000;
 const UNIT_MS: Readonly<Record<TimeUnit, number>> = {
@@ -111,7 +110,7 @@ export function parseRule(name: string, input: string | RuleObject): Rule {
     return fail("use a string such as '10/month' or an object such as { limit: 10, per: '1 minute' }");
   }
 
-  if (!(limit > 0) || limit > MAX_LIMIT) fail(`the limit must be a positive number up to ${MAX_LIMIT}`);
+  if (!(limit > 0) || limit > MAX_AMOUNT) fail(`the limit must be a positive number up to ${MAX_AMOUNT}`);
   // String(n) shows the shortest decimal that reads back as n, so this counts the decimals the user wrote.
   if (!DECIMAL.test(String(limit)) || (String(limit).split('.')[1]?.length ?? 0) > 6) {
     fail('the limit may have at most 6 decimal places');

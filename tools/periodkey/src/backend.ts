@@ -1,3 +1,5 @@
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
+
 /**
  * A key as SCAN returned it: a string when its bytes are valid UTF-8 (nearly always, and much cheaper to
  * send back), its bytes otherwise, so that such keys too are deleted or kept exactly.
@@ -17,9 +19,24 @@ export interface Backend {
    * or adding to the count the SDK has already written (`INCRBY`, which keeps that key's TTL).
    */
   addCounts(writes: readonly CountWrite[]): Promise<void>;
-  /** Keys in the whole keyspace (all masters), or `undefined` if the user may not run DBSIZE. */
-  dbsize(): Promise<number | undefined>;
+  /**
+   * One command (`[name, key, ...args]`), routed by its key as the deployment requires: the pre-flight's
+   * probes. Rejects with the server's error.
+   */
+  send(args: readonly string[]): Promise<unknown>;
+  /** UNLINK, or DEL once UNLINK turned out unavailable; shared by every shard. */
+  readonly deleteCommand: DeleteCommand;
+  /** An error of this backend as a message that says its cause and the fix. */
+  explain(error: unknown): string;
+  /** Upstash: keys seen that cannot be named over REST (not UTF-8), so were neither deleted nor kept. */
+  skipped?(): { readonly count: number; readonly examples: readonly string[] };
   close(): Promise<void>;
+}
+
+/** DBSIZE of a shard and a sample of its keys (RANDOMKEY), for the progress bar's estimate. */
+export interface Sample {
+  readonly size: number;
+  readonly keys: readonly Key[];
 }
 
 export interface CountWrite {
@@ -33,10 +50,10 @@ export interface ScanPage {
   readonly keys: readonly Key[];
 }
 
-/** A key as the status table reads it: its type, its value if it is a string, and its PTTL. */
+/** A key as the status table reads it: its value in the layout asked for, and its PTTL. */
 export interface Reading {
-  readonly type: string;
-  readonly value: string | null;
+  /** `undefined` when the key is gone or holds another type. */
+  readonly stored: StoredValue | undefined;
   readonly pttl: number;
 }
 
@@ -56,7 +73,10 @@ export interface Shard {
   take(keys: readonly Key[]): Promise<(string | null | undefined)[]>;
   /** TYPE of each key, `none` for keys that are gone. */
   types(keys: readonly Key[]): Promise<string[]>;
-  read(keys: readonly Key[]): Promise<Reading[]>;
+  /** Each key's value in its layout (GET, HMGET or ZRANGE WITHSCORES) and its PTTL. */
+  read(keys: readonly Key[], layouts: readonly StorageLayout[]): Promise<Reading[]>;
+  /** DBSIZE and `count` RANDOMKEY replies; rejects if the user may not run them. */
+  sample(count: number): Promise<Sample>;
 }
 
 /** Which delete command a deployment takes; shared by its shards, switched to DEL once for good. */

@@ -2,20 +2,19 @@
 import { run } from './run.js';
 
 // The first SIGINT or SIGTERM asks the run to stop: it finishes the batches in flight, prints the summary
-// with "status": "interrupted" and exits 130. A second one exits at once.
-const controller = new AbortController();
-const stop = () => {
-  if (controller.signal.aborted) process.exit(130);
-  controller.abort();
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// with "status": "interrupted" and exits 130. A second one stops it at once, still with the summary.
+const stop = new AbortController();
+const halt = new AbortController();
+const onSignal = () => (stop.signal.aborted ? halt : stop).abort();
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const code = await run(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
-  signal: controller.signal,
+  signal: stop.signal,
+  halt: halt.signal,
 });
 process.exit(code);

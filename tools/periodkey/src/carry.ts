@@ -1,8 +1,6 @@
+import { MICRO_UNITS, type Rule } from '@periodkey/ratelimit';
 import type { Key } from './backend.js';
 import { UsageError } from './usage.js';
-
-/** periodkey stores amounts as integer millionths of a unit: 3 requests are `3000000`. */
-export const UNIT = 1_000_000;
 
 /** Where a legacy counter's count goes: the periodkey key of the current period, and its expiry. */
 export interface CarryTarget {
@@ -56,8 +54,32 @@ export function compileTemplate(
 /** The count in millionths for a legacy counter's value, or `undefined` if it is not a whole number. */
 export function unitsOf(value: string): number | undefined {
   if (!/^\d+$/.test(value)) return undefined;
-  const units = Number(value) * UNIT;
+  const units = Number(value) * MICRO_UNITS;
   return Number.isSafeInteger(units) ? units : undefined;
+}
+
+/**
+ * The SDK's rules given as `<name>=<rule>` (such as `monthly=10/month`), by name.
+ * @throws {UsageError} for one that is not a rule.
+ */
+export async function parseRules(texts: readonly string[]): Promise<Map<string, Rule>> {
+  const { parseRule, isPeriodkeyError } = await import('@periodkey/ratelimit');
+  const rules = new Map<string, Rule>();
+  for (const text of texts) {
+    const equals = text.indexOf('=');
+    if (equals <= 0) {
+      throw new UsageError(
+        `--rule ${JSON.stringify(text)} must be <name>=<rule>, such as 'monthly=10/month'`,
+      );
+    }
+    try {
+      rules.set(text.slice(0, equals), parseRule(text.slice(0, equals), text.slice(equals + 1)));
+    } catch (error) {
+      if (isPeriodkeyError(error)) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return rules;
 }
 
 export interface CarryFlags {
@@ -75,12 +97,7 @@ export interface CarryFlags {
 export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> {
   const periodkey = await import('@periodkey/ratelimit');
   const match = compileTemplate(flags.template);
-  const equals = flags.rule.indexOf('=');
-  if (equals <= 0) {
-    throw new UsageError(
-      `--rule ${JSON.stringify(flags.rule)} must be <name>=<rule>, such as 'monthly=10/month'`,
-    );
-  }
+  const [rule] = (await parseRules([flags.rule])).values();
   const build = (identity: string, scope: string, periodId: string, name: string) =>
     periodkey.buildKey({
       prefix: flags.prefix,
@@ -90,8 +107,7 @@ export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> 
       period: { kind: 'calendar', periodId },
     });
   try {
-    const rule = periodkey.parseRule(flags.rule.slice(0, equals), flags.rule.slice(equals + 1));
-    if (rule.algorithm !== 'fixed')
+    if (rule?.algorithm !== 'fixed')
       throw new UsageError(`--rule ${JSON.stringify(flags.rule)} must be a calendar rule`);
     const period = periodkey.periodAt(rule, flags.timeZone, now);
     build('identity', '', period.id, rule.name); // checks the prefix

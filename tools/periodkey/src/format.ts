@@ -22,9 +22,11 @@ export function displayText(text: string): string {
   );
 }
 
-/** `1,234,567`, without loading a locale. */
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+
+/** `1,234,567`; fractions of a unit to the millionth, as stored: `0.1234`, `2.5`. */
 export function formatCount(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return COUNT.format(n);
 }
 
 /** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`, `3d 04h`. */

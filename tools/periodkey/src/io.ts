@@ -12,4 +12,6 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborted on SIGINT or SIGTERM: the run stops scanning, finishes what is in flight, and exits 130. */
   readonly signal?: AbortSignal;
+  /** Aborted on a second signal: the run stops at once, writes its summary, and resolves to 130. */
+  readonly halt?: AbortSignal;
 }

@@ -1,7 +1,7 @@
 import type { Io } from './io.js';
 
 export type LogFormat = 'json' | 'gcp' | 'pretty';
-export type Severity = 'INFO' | 'ERROR';
+export type Severity = 'INFO' | 'WARNING' | 'ERROR';
 export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
 
 /**
@@ -13,7 +13,8 @@ export class Output {
   constructor(
     private readonly io: Io,
     readonly format: LogFormat,
-    private readonly secrets: readonly string[],
+    /** Never printed: scrubbed from every line (the target's password and token, once known). */
+    readonly secrets: string[],
   ) {}
 
   private scrub(line: string): string {

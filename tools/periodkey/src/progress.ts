@@ -1,7 +1,9 @@
 import type { SingleBar } from 'cli-progress';
+import type { Backend } from './backend.js';
 import { formatCount } from './format.js';
 import type { Io } from './io.js';
 import type { Output } from './output.js';
+import { globMatch } from './pattern.js';
 
 export interface Counts {
   readonly keysScanned: number;
@@ -11,6 +13,26 @@ export interface Counts {
 
 /** JSON (and non-TTY) progress lines come this often. */
 const INTERVAL_MS = 1000;
+/** RANDOMKEY replies per shard for the estimate: about ±7% of the keyspace at worst. */
+const SAMPLES = 200;
+
+/**
+ * How many keys match `pattern`, estimated: each shard's DBSIZE times the share of a random sample
+ * (RANDOMKEY) that matches. `undefined` if the user may not run DBSIZE or RANDOMKEY.
+ */
+export async function estimateMatching(backend: Backend, pattern: string): Promise<number | undefined> {
+  try {
+    const samples = await Promise.all(backend.shards.map((shard) => shard.sample(SAMPLES)));
+    let total = 0;
+    for (const { size, keys } of samples) {
+      if (keys.length > 0)
+        total += (size * keys.filter((key) => globMatch(pattern, key)).length) / keys.length;
+    }
+    return Math.round(total);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Shows how a sweep is going: a bar on a terminal (scanned of DBSIZE, deleted, rate, ETA), otherwise a
@@ -28,7 +50,10 @@ export class Progress {
     private readonly counts: () => Counts,
   ) {}
 
+  private total: number | undefined;
+
   async start(total: number | undefined): Promise<void> {
+    this.total = total;
     if (this.output.format === 'pretty' && this.io.stderr.isTTY) {
       const { Presets, SingleBar } = await import('cli-progress');
       const known = total !== undefined && total > 0;
@@ -36,7 +61,7 @@ export class Progress {
         {
           stream: this.io.stderr,
           format: known
-            ? '{bar} {percentage}% | scanned {value}/{total} | deleted {deleted} | {rate} keys/s | ETA {eta_formatted}'
+            ? '{bar} {percentage}% | scanned {value}/~{total} | deleted {deleted} | {rate} keys/s | ETA {eta_formatted}'
             : 'scanned {value} | deleted {deleted} | {rate} keys/s',
           hideCursor: true,
           etaBuffer: 50,
@@ -67,13 +92,17 @@ export class Progress {
         keys_kept: keysKept,
         elapsed_ms: elapsedMs,
         keys_per_s: rate,
+        keys_estimated: this.total ?? null,
       },
     );
   }
 
-  stop(): void {
+  /** Ends the display; `done`: the scan finished, so what was scanned is the total (the bar ends at 100%). */
+  stop(done: boolean): void {
     clearInterval(this.timer);
     if (this.bar) {
+      if (done && this.bar.getTotal() > 0 && this.counts().keysScanned > 0)
+        this.bar.setTotal(this.counts().keysScanned);
       this.tick();
       this.bar.stop();
     }

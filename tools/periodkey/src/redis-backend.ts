@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   type Backend,
@@ -6,11 +7,22 @@ import {
   DeleteCommand,
   type Key,
   type Reading,
+  type Sample,
   type ScanPage,
   type Shard,
 } from './backend.js';
+import {
+  connectTimeout,
+  Explained,
+  explain,
+  messageOf,
+  type Situation,
+  type Timeouts,
+  within,
+} from './failure.js';
 import { keySlot } from './slot.js';
-import { redactUrl } from './target.js';
+import { type RedisTarget, redactUrl } from './target.js';
+import { UsageError } from './usage.js';
 
 function reason(result: PromiseSettledResult<unknown>): string {
   return result.status === 'rejected' ? String((result.reason as Error)?.message ?? result.reason) : '';
@@ -83,31 +95,70 @@ class RedisShard implements Shard {
     return Promise.all(keys.map((key) => this.client.type(key)));
   }
 
-  read(keys: readonly Key[]): Promise<Reading[]> {
+  read(keys: readonly Key[], layouts: readonly StorageLayout[]): Promise<Reading[]> {
     return Promise.all(
-      keys.map(async (key) => {
-        const [type, pttl, value] = await Promise.all([
-          this.client.type(key),
+      keys.map(async (key, i) => {
+        const [stored, pttl] = await Promise.all([
+          readValue(this.client, key, layouts[i] ?? { type: 'string' }),
           this.client.pttl(key),
-          // WRONGTYPE for other types, whose type is all the table shows.
-          this.client.get(key).catch(() => null),
         ]);
-        return { type, pttl, value: type === 'string' ? value : null };
+        return { stored, pttl };
       }),
     );
   }
+
+  async sample(count: number): Promise<Sample> {
+    const [size, ...keys] = await Promise.all([
+      this.client.dbsize(),
+      ...Array.from({ length: count }, () => this.client.randomkeyBuffer()),
+    ]);
+    return { size: size as number, keys: keys.filter((key): key is Buffer => key !== null) };
+  }
 }
 
-const CLIENT_OPTIONS: RedisOptions = {
-  lazyConnect: true,
-  // The ready check runs INFO, and client info CLIENT SETINFO, which a least-privilege user may not run. A
-  // server still loading its data answers LOADING instead, which fails the run with that message.
-  enableReadyCheck: false,
-  disableClientInfo: true,
-  maxRetriesPerRequest: 2,
-  connectTimeout: 10_000,
-  retryStrategy: (attempt) => (attempt <= 3 ? 200 * attempt : null),
-};
+/** A key's value in `layout`; `undefined` if it is gone or of another type (WRONGTYPE). */
+async function readValue(client: Redis, key: Key, layout: StorageLayout): Promise<StoredValue | undefined> {
+  try {
+    if (layout.type === 'string') {
+      const value = await client.get(key);
+      return value === null ? undefined : { type: 'string', value };
+    }
+    if (layout.type === 'hash') {
+      const values = await client.hmget(key, ...layout.fields);
+      if (values.every((value) => value === null)) return undefined;
+      return {
+        type: 'hash',
+        fields: Object.fromEntries(layout.fields.map((f, i) => [f, values[i] ?? null])),
+      };
+    }
+    const flat = await client.zrange(key, 0, -1, 'WITHSCORES');
+    if (flat.length === 0) return undefined;
+    const entries = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      entries.push({ member: flat[i] ?? '', score: Number(flat[i + 1]) });
+    }
+    return { type: 'zset', entries };
+  } catch (error) {
+    if (/^WRONGTYPE/.test(messageOf(error))) return undefined;
+    throw error;
+  }
+}
+
+function clientOptions(timeouts: Timeouts): RedisOptions {
+  return {
+    lazyConnect: true,
+    // The ready check runs INFO, and client info CLIENT SETINFO, which a least-privilege user may not run. A
+    // server still loading its data answers LOADING instead, which fails the run with that message.
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: timeouts.connectMs,
+    // A command without a reply within this fails the run; a connection that goes silent is dropped.
+    commandTimeout: timeouts.commandMs,
+    socketTimeout: timeouts.commandMs,
+    retryStrategy: (attempt) => (attempt <= 3 ? 200 * attempt : null),
+  };
+}
 
 /** See {@link Backend.addCounts}; `client` routes each key (a Cluster client routes by slot). */
 async function addCounts(client: Redis | Cluster, writes: readonly CountWrite[]): Promise<void> {
@@ -119,24 +170,29 @@ async function addCounts(client: Redis | Cluster, writes: readonly CountWrite[])
   );
 }
 
-function silence(client: Redis | Cluster): void {
-  // Errors reach the caller through the failed commands; the event would only be logged by ioredis.
-  client.on('error', () => {});
-}
+/**
+ * The last error each connection reported, which says why a command failed (a wrong password answers
+ * `WRONGPASS` on the connection, then `NOAUTH` on every command; a refused connection only closes it).
+ */
+class Errors {
+  last: string | undefined;
 
-async function dbsizes(clients: readonly Redis[]): Promise<number | undefined> {
-  try {
-    const sizes = await Promise.all(clients.map((client) => client.dbsize()));
-    return sizes.reduce((sum, size) => sum + size, 0);
-  } catch {
-    return undefined;
+  watch<T extends Redis | Cluster>(client: T): T {
+    // Errors reach the caller through the failed commands; the event would only be logged by ioredis.
+    const record = (error: Error) => {
+      // A Cluster's summary errors say less than the node error before them.
+      if (this.last === undefined || !/Failed to refresh slots cache/.test(error.message))
+        this.last = error.message;
+    };
+    client.on('error', record);
+    client.on('node error', record);
+    return client;
   }
 }
 
-async function connected<T extends Redis | Cluster>(client: T): Promise<T> {
-  silence(client);
+async function connected<T extends Redis | Cluster>(client: T, where: Situation): Promise<T> {
   try {
-    await client.connect();
+    await within(client.connect(), where.timeouts.connectMs, () => connectTimeout(where));
   } catch (error) {
     client.disconnect();
     throw error;
@@ -144,41 +200,139 @@ async function connected<T extends Redis | Cluster>(client: T): Promise<T> {
   return client;
 }
 
-/** A standalone server (`cluster: false`) or a Redis Cluster reached through one of its nodes. */
-export async function connectRedis(url: string, cluster: boolean): Promise<Backend> {
-  const label = redactUrl(url);
+/**
+ * A standalone server or a Redis Cluster reached through one of its nodes: `target.cluster` says which, or
+ * CLUSTER SLOTS when it is `undefined`. Checks the URL's database with SELECT.
+ * @throws {UsageError} for a database the server does not have, or a database other than 0 on a Cluster.
+ */
+export async function connectRedis(target: RedisTarget, timeouts: Timeouts, match: string): Promise<Backend> {
+  const label = redactUrl(target.url);
+  const errors = new Errors();
+  const where: Situation = { label, timeouts, match };
+  // A Cluster that found no node to ask keeps the last node's error on the error itself.
+  const explainError = (error: unknown) =>
+    explain(
+      messageOf(error),
+      where,
+      (error as { lastNodeError?: Error })?.lastNodeError?.message ?? errors.last,
+    );
+  try {
+    return await open(target, where, errors, explainError);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof Explained) throw error;
+    if (/DB index is out of range/.test(messageOf(error))) {
+      throw new UsageError(
+        `${label} has no database ${target.db}: use one it has in the URL (0 to 15 unless its 'databases' setting says otherwise)`,
+      );
+    }
+    throw new Error(explainError(error), { cause: error });
+  }
+}
+
+/**
+ * Checks the URL's credentials with an AUTH of its own (a failed AUTH leaves ioredis connected as the
+ * default user, which may be allowed far more), then, unless `target.cluster` says, whether the server is a
+ * Redis Cluster node: from CLUSTER SLOTS, which a Cluster user needs anyway. One that may not run it is
+ * taken as standalone, and the pre-flight's probes meet MOVED if it is a Cluster.
+ */
+async function inspect(
+  target: RedisTarget,
+  where: Situation,
+  options: RedisOptions,
+  errors: Errors,
+): Promise<boolean> {
+  const url = new URL(target.url);
+  const probe = await connected(
+    errors.watch(
+      new Redis({
+        ...options,
+        host: url.hostname,
+        port: Number(url.port || 6379),
+        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+      }),
+    ),
+    where,
+  );
+  try {
+    if (url.password) {
+      const user = url.username ? [decodeURIComponent(url.username)] : [];
+      await probe.call('AUTH', ...user, decodeURIComponent(url.password));
+    }
+    if (target.cluster !== undefined) return target.cluster;
+    try {
+      await probe.call('CLUSTER', 'SLOTS');
+    } catch (error) {
+      if (/cluster support disabled|NOPERM/i.test(messageOf(error))) return false;
+      throw error;
+    }
+    if (target.db !== 0) {
+      throw new UsageError(
+        `${where.label} is a Redis Cluster, which has only database 0: remove /${target.db} from the URL`,
+      );
+    }
+    return true;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function open(
+  target: RedisTarget,
+  where: Situation,
+  errors: Errors,
+  explainError: (error: unknown) => string,
+): Promise<Backend> {
+  const { label, timeouts } = where;
+  const options = clientOptions(timeouts);
   const command = new DeleteCommand();
+  const cluster = await inspect(target, where, options, errors);
   if (!cluster) {
-    const client = await connected(new Redis(url, CLIENT_OPTIONS));
-    const scanner = await connected(client.duplicate());
+    const client = await connected(errors.watch(new Redis(target.url, options)), where);
+    const scanner = await connected(errors.watch(client.duplicate()), where);
+    try {
+      // ioredis selects the URL's database itself, but only reports a failure as an event.
+      if (target.db !== 0) await client.select(target.db);
+    } catch (error) {
+      client.disconnect();
+      scanner.disconnect();
+      throw error;
+    }
     return {
       label,
       shards: [new RedisShard(label, scanner, client, command)],
       addCounts: (writes) => addCounts(client, writes),
-      dbsize: () => dbsizes([client]),
+      send: ([name = '', ...args]) => client.call(name, ...args),
+      deleteCommand: command,
+      explain: explainError,
       close: async () => {
         scanner.disconnect();
         client.disconnect();
       },
     };
   }
-  const parsed = new URL(url);
+  const parsed = new URL(target.url);
   const client = await connected(
-    new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
-      lazyConnect: true,
-      enableReadyCheck: false,
-      clusterRetryStrategy: (attempt) => (attempt <= 3 ? 200 * attempt : null),
-      redisOptions: {
-        ...CLIENT_OPTIONS,
-        ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-        ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-        ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-      },
-    }),
+    errors.watch(
+      new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+        lazyConnect: true,
+        enableReadyCheck: false,
+        slotsRefreshTimeout: timeouts.commandMs,
+        clusterRetryStrategy: (attempt) => (attempt <= 3 ? 200 * attempt : null),
+        redisOptions: {
+          ...options,
+          ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+          ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+          ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+        },
+      }),
+    ),
+    where,
   );
   const masters = client.nodes('master');
-  for (const master of masters) silence(master);
-  const scanners = await Promise.all(masters.map((master) => connected(master.duplicate())));
+  for (const master of masters) errors.watch(master);
+  const scanners = await Promise.all(
+    masters.map((master) => connected(errors.watch(master.duplicate()), where)),
+  );
   return {
     label: `cluster ${label}`,
     shards: masters.map(
@@ -192,7 +346,9 @@ export async function connectRedis(url: string, cluster: boolean): Promise<Backe
         ),
     ),
     addCounts: (writes) => addCounts(client, writes),
-    dbsize: () => dbsizes(masters),
+    send: ([name = '', ...args]) => client.call(name, ...args),
+    deleteCommand: command,
+    explain: explainError,
     close: async () => {
       for (const scanner of scanners) scanner.disconnect();
       client.disconnect();

@@ -1,30 +1,37 @@
-import type { ParsedKey } from '@periodkey/ratelimit';
+import type { Algorithm, ParsedKey, Rule, Usage } from '@periodkey/ratelimit';
 import type { Key, Shard } from './backend.js';
 import type { Context, Outcome } from './context.js';
 import { displayKey, displayText, formatCount, formatDuration } from './format.js';
+import type { Probe } from './preflight.js';
+import { estimateMatching } from './progress.js';
 
 const SCAN_COUNT = 1000;
-/** periodkey stores amounts as integer millionths of a unit: 3 requests are `"3000000"`. */
-const UNIT = 1_000_000;
+/** What `status` reads: each key's value in its algorithm's layout, and its TTL. */
+const PROBES: readonly Probe[] = [['GET'], ['HMGET', 'w'], ['ZRANGE', '0', '-1', 'WITHSCORES'], ['PTTL']];
 
 export interface StatusFlags {
   readonly match: string;
   readonly top: number;
+  /** The SDK's rules by name (`--rule monthly=10/month`): their keys show what remains. */
+  readonly rules: ReadonlyMap<string, Rule>;
 }
 
 interface Row {
   readonly key: Key;
   readonly parsed: ParsedKey;
-  readonly type: string;
-  /** The count in units, for a string counter; `null` for any other value. */
-  readonly count: number | null;
+  readonly algorithm: Algorithm;
+  /** `undefined`: the value is not what the algorithm stores. */
+  readonly usage: Usage | undefined;
   readonly pttl: number;
 }
 
-/** Highest count first; keys without a count (other types) after every counter. */
+const usedOf = (row: Row) => row.usage?.used;
+
+/** Highest use first; keys whose use is unknown after every other. */
 function before(a: Row, b: Row): boolean {
-  if (a.count !== null && b.count !== null && a.count !== b.count) return a.count > b.count;
-  if ((a.count === null) !== (b.count === null)) return a.count !== null;
+  const [x, y] = [usedOf(a), usedOf(b)];
+  if (x !== undefined && y !== undefined && x !== y) return x > y;
+  if ((x === undefined) !== (y === undefined)) return x !== undefined;
   return String(a.key) < String(b.key);
 }
 
@@ -55,40 +62,45 @@ function periodOf(parsed: ParsedKey): string {
   return parsed.period.kind === 'calendar' ? parsed.period.periodId : parsed.period.tag;
 }
 
-function countOf(type: string, value: string | null): number | null {
-  return type === 'string' && value !== null && /^-?\d+$/.test(value) ? Number(value) / UNIT : null;
+function resetsIn(row: Row, now: number): string {
+  if (row.pttl === -1) return 'no TTL';
+  if (row.pttl < 0) return 'gone';
+  const reset = row.usage?.reset;
+  return formatDuration(Math.max(0, (reset ?? now + row.pttl) - now));
 }
 
-function resetsIn(pttl: number): string {
-  if (pttl === -1) return 'no TTL';
-  if (pttl < 0) return 'gone';
-  return formatDuration(pttl);
-}
+const amount = (n: number | undefined) => (n === undefined ? '-' : formatCount(n));
 
-function table(rows: readonly Row[]): string[] {
-  const header = ['IDENTITY', 'SCOPE', 'RULE', 'PERIOD', 'COUNT', 'RESETS IN'];
+function table(rows: readonly Row[], now: number): string[] {
+  const header = ['IDENTITY', 'SCOPE', 'RULE', 'PERIOD', 'USED', 'REMAINING', 'RESETS IN'];
   const cells = rows.map((row) => [
     identityOf(row.parsed),
     displayText(row.parsed.scope) || '-',
     row.parsed.rule,
     periodOf(row.parsed),
-    row.count === null ? `(${row.type})` : formatCount(row.count),
-    resetsIn(row.pttl),
+    row.usage === undefined ? `(not ${row.algorithm})` : amount(row.usage.used),
+    amount(row.usage?.remaining),
+    resetsIn(row, now),
   ]);
   const widths = header.map((title, i) =>
     Math.max(title.length, ...cells.map((line) => line[i]?.length ?? 0)),
   );
   const align = (line: readonly string[]) =>
     line
-      .map((cell, i) => (i === 4 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) => (i === 4 || i === 5 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [align(header), ...cells.map(align)];
 }
 
-/** `status`: the top periodkey keys under the pattern by count, with identity, scope, rule and time to reset. */
+/**
+ * `status`: the top periodkey keys under the pattern by use, with identity, scope, rule and time to reset.
+ * Values are decoded by `@periodkey/ratelimit`'s storage module, which owns their format.
+ */
 export async function statusCommand(ctx: Context, flags: StatusFlags): Promise<number> {
-  const { parseKey } = await import('@periodkey/ratelimit');
+  const { parseKey, algorithmOfKey, decodeState, storageLayout, usageOf } = await import(
+    '@periodkey/ratelimit'
+  );
   const counts = { keysScanned: 0, keysDeleted: 0, keysKept: 0 };
   let periodkeyKeys = 0;
   const top = new Top(flags.top);
@@ -100,48 +112,55 @@ export async function statusCommand(ctx: Context, flags: StatusFlags): Promise<n
       cursor = page.cursor;
       counts.keysScanned += page.keys.length;
       counts.keysKept += page.keys.length;
-      const found: { key: Key; parsed: ParsedKey }[] = [];
+      const found: { key: Key; parsed: ParsedKey; algorithm: Algorithm }[] = [];
       for (const key of page.keys) {
         const parsed = typeof key === 'string' ? parseKey(key) : null;
-        if (parsed) found.push({ key, parsed });
+        if (parsed) found.push({ key, parsed, algorithm: algorithmOfKey(parsed) });
       }
       periodkeyKeys += found.length;
       if (found.length === 0) continue;
-      const readings = await shard.read(found.map(({ key }) => key));
-      for (const [i, { key, parsed }] of found.entries()) {
+      const readings = await shard.read(
+        found.map(({ key }) => key),
+        found.map(({ algorithm }) => storageLayout(algorithm)),
+      );
+      const now = Date.now();
+      for (const [i, { key, parsed, algorithm }] of found.entries()) {
         const reading = readings[i];
-        if (!reading || reading.type === 'none') continue;
-        top.add({
-          key,
-          parsed,
-          type: reading.type,
-          count: countOf(reading.type, reading.value),
-          pttl: reading.pttl,
-        });
+        if (!reading || reading.pttl === -2) continue; // gone since the scan
+        const state = reading.stored && decodeState(algorithm, reading.stored);
+        const rule = flags.rules.get(parsed.rule);
+        const expireAt = reading.pttl >= 0 ? now + reading.pttl : undefined;
+        const usage = state && usageOf(state, { now, expireAt, ...(rule ? { rule } : {}) });
+        top.add({ key, parsed, algorithm, usage, pttl: reading.pttl });
       }
     } while (cursor !== '0' && !ctx.signal.aborted);
   }
 
-  return ctx.session('status', async (backend): Promise<Outcome> => {
-    await ctx.track(counts, await backend.dbsize(), () => Promise.all(backend.shards.map(visit)));
+  return ctx.session('status', { match: flags.match, probes: PROBES }, async (backend): Promise<Outcome> => {
+    const total = await estimateMatching(backend, flags.match);
+    await ctx.track(counts, total, () => Promise.all(backend.shards.map(visit)));
+    const now = Date.now();
     for (const row of top.rows) {
-      const count = row.count === null ? row.type : formatCount(row.count);
+      const usage = row.usage;
       ctx.output.record(
         'status.key',
-        `${identityOf(row.parsed)} ${row.parsed.rule} ${periodOf(row.parsed)}: ${count}`,
+        `${identityOf(row.parsed)} ${row.parsed.rule} ${periodOf(row.parsed)}: ${amount(usage?.used)}`,
         {
           key: displayKey(row.key),
           identity: identityOf(row.parsed),
           scope: row.parsed.scope,
           rule: row.parsed.rule,
           period: periodOf(row.parsed),
-          type: row.type,
-          count: row.count,
+          algorithm: row.algorithm,
+          count: usage?.used ?? null,
+          remaining: usage?.remaining ?? null,
+          limit: usage?.limit ?? null,
+          reset: usage?.reset ?? null,
           ttl_ms: row.pttl,
         },
       );
     }
-    ctx.output.text(table(top.rows));
+    ctx.output.text(table(top.rows, now));
     const legacyKeys = counts.keysScanned - periodkeyKeys;
     return {
       counts,

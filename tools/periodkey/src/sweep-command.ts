@@ -2,6 +2,8 @@ import type { Key } from './backend.js';
 import { type CarryFlags, planCarry } from './carry.js';
 import type { Context, Outcome } from './context.js';
 import { displayKey, formatCount } from './format.js';
+import { DELETE, type Probe, TYPE } from './preflight.js';
+import { estimateMatching } from './progress.js';
 import { confirm } from './prompt.js';
 import { RateCap } from './rate.js';
 import { Sweep, type SweepOptions } from './sweep.js';
@@ -50,7 +52,10 @@ export async function sweepCommand(ctx: Context, kind: SweepKind, flags: SweepFl
     dry_run: dryRun,
     ...(carrying ? { keys_carried: dryRun ? 0 : sweep.keysCarried } : {}),
   });
-  return ctx.session(kind, async (backend): Promise<Outcome> => {
+  // What the run will send on matching keys: checked before anything is deleted.
+  const probes: Probe[] = dryRun ? [TYPE] : carrying ? [DELETE, ['GETDEL'], ['SET', '0', 'XX']] : [DELETE];
+  return ctx.session(kind, { match, probes }, async (backend): Promise<Outcome> => {
+    const total = await estimateMatching(backend, match);
     ctx.output.event(
       `${kind}.started`,
       `${kind}${dryRun ? ' --dry-run' : ''}: keys matching ${JSON.stringify(match)} on ${backend.label}`,
@@ -61,10 +66,10 @@ export async function sweepCommand(ctx: Context, kind: SweepKind, flags: SweepFl
         batch_size: flags.batchSize,
         rate: flags.rate ?? null,
         max_delete: flags.maxDelete ?? null,
+        keys_estimated: total ?? null,
         ...(flags.carry ? { carry_over: { ...flags.carry } } : {}),
       },
     );
-    const total = await backend.dbsize();
 
     if (!dryRun && !flags.yes) {
       const count = new Sweep({ ...options, action: 'count' });
@@ -95,6 +100,15 @@ export async function sweepCommand(ctx: Context, kind: SweepKind, flags: SweepFl
         true,
       );
       ctx.output.text(sample.map((key) => `  ${key}`));
+    }
+    const skipped = backend.skipped?.();
+    if (skipped && skipped.count > 0) {
+      ctx.output.event(
+        `${kind}.warning`,
+        `left ${formatCount(skipped.count)} keys whose names are not valid UTF-8, which Upstash REST cannot name; delete them with redis-cli, e.g. ${skipped.examples.map(displayKey).join(', ')}`,
+        { keys_skipped: skipped.count, sample: skipped.examples.map(displayKey) },
+        'WARNING',
+      );
     }
     if (end === 'max-delete') {
       const error = `stopped at --max-delete ${flags.maxDelete}: more matching keys remain; look at them with --dry-run, then raise --max-delete`;

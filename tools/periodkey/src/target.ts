@@ -2,13 +2,23 @@ import { UsageError } from './usage.js';
 
 /** Where to connect, resolved from flags and the environment. */
 export type Target =
-  | { readonly kind: 'redis'; readonly url: string; readonly cluster: boolean }
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      /** `true` (`--cluster`), `false` (`--no-cluster`), or `undefined`: detected when connecting. */
+      readonly cluster: boolean | undefined;
+      /** The database number of the URL's path (`/2`); 0 without one. */
+      readonly db: number;
+    }
   | { readonly kind: 'upstash'; readonly url: string; readonly token: string };
+
+export type RedisTarget = Extract<Target, { kind: 'redis' }>;
 
 export interface ConnectionFlags {
   readonly url?: string;
   readonly upstashUrl?: string;
   readonly upstashToken?: string;
+  /** `--cluster` (true), `--no-cluster` (false), or detected (undefined). */
   readonly cluster?: boolean;
 }
 
@@ -24,37 +34,57 @@ const NOWHERE =
  * @throws {UsageError} when nothing or two things are named, or a URL is not of the right kind.
  */
 export function resolveTarget(flags: ConnectionFlags, env: Env): Target {
-  const cluster = flags.cluster === true;
+  const { cluster } = flags;
   const upstashFlags = flags.upstashUrl !== undefined || flags.upstashToken !== undefined;
   if (flags.url !== undefined && upstashFlags) {
     throw new UsageError('--url and --upstash-url/--upstash-token name two databases; pass one of them');
   }
-  if (cluster && upstashFlags) throw new UsageError('--cluster is for Redis Cluster URLs, not Upstash');
+  if (cluster !== undefined && upstashFlags) {
+    throw new UsageError('--cluster and --no-cluster are for Redis URLs, not Upstash');
+  }
   if (flags.url !== undefined) return redisTarget(flags.url, cluster);
   const [upstashUrl, upstashToken] = [
     env.UPSTASH_REDIS_REST_URL || undefined,
     env.UPSTASH_REDIS_REST_TOKEN || undefined,
   ];
   if (upstashFlags) return upstashTarget(flags.upstashUrl ?? upstashUrl, flags.upstashToken ?? upstashToken);
-  if (!cluster && upstashUrl !== undefined && upstashToken !== undefined)
+  if (cluster === undefined && upstashUrl !== undefined && upstashToken !== undefined)
     return upstashTarget(upstashUrl, upstashToken);
   if (env.REDIS_URL) return redisTarget(env.REDIS_URL, cluster);
   throw new UsageError(NOWHERE);
 }
 
-function protocol(url: string): string | undefined {
+function parse(url: string): URL | undefined {
   try {
-    return new URL(url).protocol;
+    return new URL(url);
   } catch {
     return undefined;
   }
 }
 
-function redisTarget(url: string, cluster: boolean): Target {
-  if (protocol(url) !== 'redis:' && protocol(url) !== 'rediss:') {
-    throw new UsageError(`the Redis URL ${redactUrl(url)} must start with redis:// or rediss://`);
+const REDIS_FORM = 'redis://[user:password@]host[:port][/db]';
+
+/** @throws {UsageError} for anything but `redis[s]://[user:password@]host[:port][/db]`. */
+function redisTarget(url: string, cluster: boolean | undefined): Target {
+  const parsed = parse(url);
+  const shown = redactUrl(url);
+  if (parsed?.protocol !== 'redis:' && parsed?.protocol !== 'rediss:') {
+    throw new UsageError(`the Redis URL ${shown} must look like ${REDIS_FORM} (or rediss:// for TLS)`);
   }
-  return { kind: 'redis', url, cluster };
+  if (parsed.hostname === '') {
+    throw new UsageError(`the Redis URL ${shown} has no host: write it as ${REDIS_FORM}`);
+  }
+  const path = parsed.pathname.replace(/^\//, '');
+  if (!/^\d{0,5}$/.test(path)) {
+    throw new UsageError(
+      `the Redis URL ${shown} names database ${JSON.stringify(decodeURIComponent(path))}: a database is a number, such as ${parsed.protocol}//${parsed.host}/0`,
+    );
+  }
+  const db = Number(path);
+  if (db !== 0 && cluster === true) {
+    throw new UsageError(`a Redis Cluster has only database 0: remove /${db} from the URL ${shown}`);
+  }
+  return { kind: 'redis', url, cluster, db };
 }
 
 function upstashTarget(url: string | undefined, token: string | undefined): Target {
@@ -63,7 +93,8 @@ function upstashTarget(url: string | undefined, token: string | undefined): Targ
       'Upstash needs both a URL and a token: --upstash-url and --upstash-token, or the environment',
     );
   }
-  if (protocol(url) !== 'https:' && protocol(url) !== 'http:') {
+  const scheme = parse(url)?.protocol;
+  if (scheme !== 'https:' && scheme !== 'http:') {
     throw new UsageError(`the Upstash URL ${redactUrl(url)} must start with https://`);
   }
   return { kind: 'upstash', url, token };

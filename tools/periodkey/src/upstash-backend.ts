@@ -1,3 +1,4 @@
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
 import { Redis } from '@upstash/redis';
 import {
   type Backend,
@@ -5,10 +6,18 @@ import {
   DeleteCommand,
   type Key,
   type Reading,
+  type Sample,
   type ScanPage,
   type Shard,
 } from './backend.js';
+import { explain, messageOf, type Timeouts } from './failure.js';
 import { redactUrl } from './target.js';
+
+/** What the client makes of bytes that are not UTF-8 (it decodes base64 replies with a lenient TextDecoder). */
+const REPLACEMENT = '\uFFFD';
+const STRING: StorageLayout = { type: 'string' };
+/** Keys that cannot be named over REST, kept as examples for the warning. */
+const SKIPPED_EXAMPLES = 10;
 
 /** Upstash answers at most this many commands in one `/pipeline` request. */
 const MAX_PIPELINE = 1000;
@@ -44,21 +53,26 @@ function result(item: Item | undefined): unknown {
  * REST at all: it is scanned but not deleted, and the summary's counts show that.
  */
 class UpstashShard implements Shard {
-  private readonly command = new DeleteCommand();
-
   constructor(
     readonly name: string,
     private readonly redis: Redis,
+    private readonly command: DeleteCommand,
+    private readonly skipped: Skipped,
   ) {}
 
   async scan(cursor: string, match: string, count: number): Promise<ScanPage> {
     const [next, keys] = await this.redis.scan(cursor, { match, count });
-    return { cursor: String(next), keys: keys.map(String) };
+    const names = keys.map(String);
+    for (const name of names) if (name.includes(REPLACEMENT)) this.skipped.add(name);
+    return { cursor: String(next), keys: names };
   }
 
   async remove(keys: readonly Key[]): Promise<number> {
     const command = this.command.name;
-    const [item] = await pipelined(this.redis, [keys.map(String)], 1, (pipeline, names) =>
+    // A name that was not UTF-8 arrives mangled: sent back, it would name another key (or none).
+    const names = keys.map(String).filter((name) => !name.includes(REPLACEMENT));
+    if (names.length === 0) return 0;
+    const [item] = await pipelined(this.redis, [names], 1, (pipeline, names) =>
       command === 'UNLINK' ? pipeline.unlink(...names) : pipeline.del(...names),
     );
     if (item?.error !== undefined && (command !== this.command.name || this.command.fallBack(item.error))) {
@@ -81,19 +95,67 @@ class UpstashShard implements Shard {
     return items.map((item) => String(result(item)));
   }
 
-  async read(keys: readonly Key[]): Promise<Reading[]> {
-    // GET answers WRONGTYPE for other types, whose type is all the table shows.
-    const items = await pipelined(this.redis, keys, 3, (pipeline, key) =>
-      pipeline.type(String(key)).pttl(String(key)).get(String(key)),
-    );
-    return keys.map((_, i) => {
-      const type = String(result(items[3 * i]));
-      const pttl = Number(result(items[3 * i + 1]));
-      const get = items[3 * i + 2];
-      const value =
-        type === 'string' && get?.error === undefined && get?.result != null ? String(get.result) : null;
-      return { type, value, pttl };
+  async read(keys: readonly Key[], layouts: readonly StorageLayout[]): Promise<Reading[]> {
+    const asked = keys.map((key, i) => ({ name: String(key), layout: layouts[i] ?? STRING }));
+    const items = await pipelined(this.redis, asked, 2, (pipeline, { name, layout }) => {
+      pipeline.pttl(name);
+      if (layout.type === 'string') return pipeline.get(name);
+      if (layout.type === 'hash') return pipeline.hmget(name, ...layout.fields);
+      return pipeline.zrange(name, 0, -1, { withScores: true });
     });
+    return keys.map((_, i) => ({
+      pttl: Number(result(items[2 * i])),
+      stored: stored(layouts[i] ?? STRING, items[2 * i + 1]),
+    }));
+  }
+
+  async sample(count: number): Promise<Sample> {
+    const size = await this.redis.dbsize();
+    const items = await pipelined(this.redis, Array.from({ length: count }), 1, (pipeline) =>
+      pipeline.randomkey(),
+    );
+    const keys = items.map((item) => result(item)).filter((key) => key != null);
+    return { size, keys: keys.map(String) };
+  }
+}
+
+/** A reply in `layout`; `undefined` for a key that is gone or of another type (an error reply). */
+function stored(layout: StorageLayout, item: Item | undefined): StoredValue | undefined {
+  if (item?.error !== undefined) {
+    if (item.error.startsWith('WRONGTYPE')) return undefined;
+    throw new Error(item.error);
+  }
+  const value = item?.result;
+  if (layout.type === 'string') return value == null ? undefined : { type: 'string', value: String(value) };
+  if (layout.type === 'hash') {
+    // Without automatic deserialization HMGET answers a list; with it an object.
+    const values = Array.isArray(value)
+      ? value
+      : layout.fields.map((f) => (value as Record<string, unknown>)?.[f]);
+    if (values.every((v) => v == null)) return undefined;
+    return {
+      type: 'hash',
+      fields: Object.fromEntries(
+        layout.fields.map((f, i) => [f, values[i] == null ? null : String(values[i])]),
+      ),
+    };
+  }
+  const flat = (value ?? []) as unknown[];
+  if (flat.length === 0) return undefined;
+  const entries = [];
+  for (let i = 0; i < flat.length; i += 2)
+    entries.push({ member: String(flat[i]), score: Number(flat[i + 1]) });
+  return { type: 'zset', entries };
+}
+
+/** Keys seen that REST cannot name: a count and the first few. */
+class Skipped {
+  count = 0;
+  readonly examples: string[] = [];
+
+  add(name: string): void {
+    this.count += 1;
+    if (this.examples.length < SKIPPED_EXAMPLES) this.examples.push(name);
   }
 }
 
@@ -109,7 +171,12 @@ async function addCounts(redis: Redis, writes: readonly CountWrite[]): Promise<v
   }
 }
 
-export async function connectUpstash(url: string, token: string): Promise<Backend> {
+export async function connectUpstash(
+  url: string,
+  token: string,
+  timeouts: Timeouts,
+  match: string,
+): Promise<Backend> {
   const redis = new Redis({
     url,
     token,
@@ -117,19 +184,21 @@ export async function connectUpstash(url: string, token: string): Promise<Backen
     enableAutoPipelining: false,
     enableTelemetry: false,
     keepAlive: true,
+    // A fresh deadline per request: an endpoint that never answers fails the request (not retried).
+    signal: () => AbortSignal.timeout(timeouts.commandMs),
   });
   const label = `upstash ${redactUrl(url)}`;
+  const command = new DeleteCommand();
+  const skipped = new Skipped();
+  const where = { label, timeouts, match };
   return {
     label,
-    shards: [new UpstashShard(label, redis)],
+    shards: [new UpstashShard(label, redis, command, skipped)],
     addCounts: (writes) => addCounts(redis, writes),
-    dbsize: async () => {
-      try {
-        return await redis.dbsize();
-      } catch {
-        return undefined;
-      }
-    },
+    send: ([name = '', ...args]) => redis.exec([name, ...args]),
+    deleteCommand: command,
+    explain: (error) => explain(messageOf(error), where),
+    skipped: () => ({ count: skipped.count, examples: skipped.examples }),
     close: async () => {},
   };
 }

@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildKey, type KeyParts } from '@periodkey/ratelimit';
-import type { Cluster, Redis } from 'ioredis';
+import { IORedisStore } from '@periodkey/ioredis';
+import { type Identity, isPeriodkeyKey, Ratelimit, type RuleObject } from '@periodkey/ratelimit';
+import { Cluster, Redis } from 'ioredis';
+import { type RedisServer, startRedis } from '../../../test/harness/index.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** The built CLI; `PERIODKEY_CLI_BIN` runs another build (such as the one before a fix) against the same tests. */
+const BIN = process.env.PERIODKEY_CLI_BIN ?? fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 export type Line = Record<string, unknown>;
 
@@ -23,6 +26,8 @@ export interface CliOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Called with the child for every complete JSON line on stdout, as it arrives. */
   readonly onLine?: (line: Line, child: ChildProcess) => void;
+  /** Called with the child once it is spawned. */
+  readonly onStart?: (child: ChildProcess) => void;
 }
 
 /** Runs the built CLI (`dist/bin.js`) as a child process, stdin not a terminal. */
@@ -31,6 +36,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.onStart?.(child);
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -96,14 +102,45 @@ export interface DataSetOptions {
 
 const key = (text: string) => Buffer.from(text);
 
-/** A token hash as periodkey writes it: 22 base64url characters. */
-const TOKEN_HASH = 'AbCdEfGhIjKlMnOpQrStUv';
+/** Every key under `match`, on every master of a Cluster. */
+export async function scanAll(client: Client, match: string): Promise<Buffer[]> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  const pages = await Promise.all(
+    nodes.map(async (node) => {
+      const keys: Buffer[] = [];
+      let cursor = '0';
+      do {
+        const [next, page] = await node.scanBuffer(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next.toString();
+        keys.push(...page);
+      } while (cursor !== '0');
+      return keys;
+    }),
+  );
+  return pages.flat();
+}
+
+/** A limiter of the real SDK on `client`: fixtures are written the way services write them. */
+export function sdk(
+  client: Client,
+  prefix: string,
+  rules: Readonly<Record<string, string | RuleObject>>,
+  now?: () => number,
+): Ratelimit {
+  return new Ratelimit({
+    store: new IORedisStore(client),
+    rules,
+    prefix,
+    tokenSecret: 'periodkey-cli-test-token-secret',
+    ...(now ? { now } : {}),
+  });
+}
 
 /**
  * Writes a mixed data set under `prefix` (the pattern is `${prefix}:*`): legacy strings, hashes, sorted
- * sets, lists and sets, some with a TTL; periodkey keys built with `buildKey` and written as the SDK writes
- * them (counter + PEXPIREAT, sorted set and hash for rolling rules); unrelated keys; and names with spaces,
- * newlines, braces, glob characters and non-ASCII bytes.
+ * sets, lists and sets, some with a TTL; periodkey keys written by the SDK itself (calendar counters, and
+ * one key of each rolling algorithm); unrelated keys; and names with spaces, newlines, braces, glob
+ * characters and non-ASCII bytes.
  */
 export async function writeDataSet(
   client: Client,
@@ -156,47 +193,34 @@ export async function writeDataSet(
     odd.push(Buffer.concat([key(`${prefix}:bytes:`), Buffer.from([0xff, 0xfe, 0x00, 0xc3])]));
   for (const name of odd) addLegacy(name, 'string', (k) => client.set(k, 'legacy', 'PXAT', expireAt));
 
-  const calendar = (identity: KeyParts['identity'], scope: string, rule: string, periodId: string) =>
-    buildKey({ prefix, identity, scope, rule, period: { kind: 'calendar', periodId } });
-  const periodkeyText = [
-    ...Array.from({ length: Math.ceil(bulk / 2) }, (_, i) =>
-      calendar(`user:${i}`, '/api/chat', 'monthly', month),
-    ),
-    calendar('ip:203.0.113.7', '', 'daily', `${month}01`),
-    calendar('with space', 'GET /a b', 'monthly', month),
-    calendar('new\nline', 'scope\nwith\nnewlines', 'monthly', month),
-    calendar('{brace}', '{scope}', 'monthly', month),
-    calendar('*[?]\\', ':colon:', 'monthly', month),
-    calendar('ключ 🔑', 'área', 'monthly', month),
-    calendar({ kind: 'token', hash: TOKEN_HASH }, '/api', 'monthly', month),
+  // The SDK counts (i + 1) units on its i-th counter; the token identity's is the highest.
+  const monthly = sdk(client, prefix, { monthly: '1000000/month' });
+  const daily = sdk(client, prefix, { daily: '1000000/day' });
+  const counters: [Ratelimit, Identity, string][] = [
+    ...Array.from({ length: Math.ceil(bulk / 2) }, (_, i): [Ratelimit, Identity, string] => [
+      monthly,
+      `user:${i}`,
+      '/api/chat',
+    ]),
+    [daily, 'ip:203.0.113.7', ''],
+    [monthly, 'with space', 'GET /a b'],
+    [monthly, 'new\nline', 'scope\nwith\nnewlines'],
+    [monthly, '{brace}', '{scope}'],
+    [monthly, '*[?]\\', ':colon:'],
+    [monthly, 'ключ 🔑', 'área'],
+    [monthly, { token: 'sk-live-secret-token' }, '/api'],
   ];
-  const periodkey = periodkeyText.map(key);
-  for (const [i, name] of periodkey.entries()) {
-    writes.push(client.set(name, String((i + 1) * 1_000_000), 'PXAT', expireAt + i));
+  for (const [i, [limiter, identity, scope]] of counters.entries()) {
+    writes.push(limiter.limit(identity, { scope, cost: i + 1 }));
   }
-  const sliding = key(
-    buildKey({
-      prefix,
-      identity: 'user:1',
-      scope: '/api',
-      rule: 'burst',
-      period: { kind: 'rolling', tag: 'sw' },
-    }),
-  );
-  const bucket = key(
-    buildKey({
-      prefix,
-      identity: 'user:1',
-      scope: '/api',
-      rule: 'bucket',
-      period: { kind: 'rolling', tag: 'tb' },
-    }),
-  );
-  writes.push(client.zadd(sliding, 1, 'm1', 2, 'm2').then(() => client.pexpireat(sliding, expireAt)));
-  writes.push(
-    client.hset(bucket, 'tokens', 5_000_000, 'at', 1).then(() => client.pexpireat(bucket, expireAt)),
-  );
-  periodkey.push(sliding, bucket);
+  // One key of each rolling algorithm.
+  const rolling = sdk(client, prefix, {
+    burst: { limit: 10, per: '1 minute', algorithm: 'sliding' },
+    smooth: { limit: 10, per: '1 minute', algorithm: 'sliding-counter' },
+    bucket: { limit: 10, per: '1 minute', algorithm: 'token-bucket' },
+    pace: { limit: 10, per: '1 minute', algorithm: 'gcra' },
+  });
+  writes.push(rolling.limit('user:1', { scope: '/api', cost: 2 }));
 
   const unrelated = [
     `${prefix}-other:1`,
@@ -208,6 +232,7 @@ export async function writeDataSet(
   for (const name of unrelated) writes.push(client.set(name, 'keep me'));
 
   await Promise.all(writes);
+  const periodkey = (await scanAll(client, `${prefix}:*`)).filter((name) => isPeriodkeyKey(name.toString()));
   return { legacy, periodkey, unrelated, legacyTypes };
 }
 
@@ -231,4 +256,28 @@ export async function snapshot(client: Client, keys: readonly Buffer[]): Promise
 export async function existing(client: Client, keys: readonly Buffer[]): Promise<number> {
   const found = await Promise.all(keys.map((name) => client.exists(name)));
   return found.reduce((sum: number, n) => sum + n, 0);
+}
+
+/** What a test file started on its own (private servers), stopped together after its tests. */
+export class Owned {
+  private readonly stops: (() => Promise<void>)[] = [];
+
+  add(stop: () => Promise<void>): void {
+    this.stops.push(stop);
+  }
+
+  /** A private redis-server (DEBUG allowed), for runs that delete everything, get killed or freeze it. */
+  async redis(args: readonly string[] = []): Promise<{ server: RedisServer; client: Redis }> {
+    const server = await startRedis({ args: ['--enable-debug-command', 'yes', ...args] });
+    const client = new Redis(server.url);
+    this.add(async () => {
+      client.disconnect();
+      await server.stop();
+    });
+    return { server, client };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.stops.map((stop) => stop()));
+  }
 }

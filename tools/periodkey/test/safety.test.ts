@@ -3,34 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  createAclUser,
-  type RedisServer,
-  servers,
-  startRedis,
-  testPrefix,
-} from '../../../test/harness/index.js';
-import { existing, runCli, snapshot, writeDataSet } from './helpers.js';
+import { createAclUser, servers, startRedis, testPrefix } from '../../../test/harness/index.js';
+import { existing, Owned, runCli, snapshot, writeDataSet } from './helpers.js';
 
 const client = new Redis(servers().redis.url);
-const privates: { server: RedisServer; client: Redis }[] = [];
+const owned = new Owned();
 afterAll(async () => {
   client.disconnect();
-  await Promise.all(
-    privates.map((own) => {
-      own.client.disconnect();
-      return own.server.stop();
-    }),
-  );
+  await owned.stop();
 });
-
-/** A private redis-server, for runs that delete everything or get killed. */
-async function privateRedis(args: string[] = []): Promise<{ server: RedisServer; client: Redis }> {
-  const server = await startRedis({ args: ['--enable-debug-command', 'yes', ...args] });
-  const own = { server, client: new Redis(server.url) };
-  privates.push(own);
-  return own;
-}
+const privateRedis = (args: string[] = []) => owned.redis(args);
 
 describe('refusals (exit 2, nothing deleted)', () => {
   test.each(['*', '**', '*?*'])(
@@ -61,7 +43,7 @@ describe('refusals (exit 2, nothing deleted)', () => {
     [['migrate', '--yes', '--json', '--log-format', 'pretty'], /contradict/],
     [['migrate', '--yes', '--log-format', 'xml'], /Allowed choices are json, gcp, pretty/],
     [['migrate', '--yes', '--match', ''], /--match must not be empty/],
-    [['migrate', '--yes', '--url', 'http://127.0.0.1:1'], /must start with redis:\/\/ or rediss:\/\//],
+    [['migrate', '--yes', '--url', 'http://127.0.0.1:1'], /must look like redis:\/\/\[user:password@\]host/],
     [['purge'], /unknown command 'purge'/],
     [['migrate', '--yes', '--carry-over', '--rule', 'monthly=10/month'], /--carry-over needs --template/],
     [['migrate', '--yes', '--template', 'x:{identity}'], /--template and --rule go with --carry-over/],
@@ -87,12 +69,23 @@ describe('refusals (exit 2, nothing deleted)', () => {
       ],
       /Mars\/Base/,
     ],
-    [[], /Usage: periodkey/],
-  ])('usage error %j prints the message and the usage, exit 2', async (args, message) => {
-    const run = await runCli(args, { env: { REDIS_URL: servers().redis.url } });
+  ])(
+    'finding 8: usage error %j prints one line that says what to change and a hint, not the help; exit 2',
+    async (args, message) => {
+      const run = await runCli(args, { env: { REDIS_URL: servers().redis.url } });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      const [line, hint, ...rest] = run.stderr.trimEnd().split('\n');
+      expect(line).toMatch(/^error: /);
+      expect(line).toMatch(message);
+      expect(hint).toMatch(/^\(periodkey (\w+ )?--help lists the/);
+      expect(rest).toEqual([]);
+    },
+  );
+
+  test('without arguments it prints the help, exit 2', async () => {
+    const run = await runCli([]);
     expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(message);
     expect(run.stderr).toMatch(/Usage: periodkey/);
   });
 
@@ -174,6 +167,8 @@ describe('least privilege', () => {
       '+unlink',
       '+type',
       '+get',
+      '+hmget',
+      '+zrange',
       '+pttl',
       `~${prefix}:*`,
     ]);

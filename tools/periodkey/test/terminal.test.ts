@@ -72,9 +72,11 @@ test('on a terminal, a progress bar shows what was scanned and deleted', async (
 
   expect(code).toBe(0);
   const deleted = data.legacy.length + data.periodkey.length;
-  // The final frame of the bar: percentage of DBSIZE, counts and rate.
+  // The final frame of the bar: 100% of what the scan found, counts and rate.
   expect(io.stderr.text).toMatch(
-    new RegExp(`scanned ${deleted}/\\d+ \\| deleted ${deleted.toLocaleString('en-US')} \\| [\\d,]+ keys/s`),
+    new RegExp(
+      `100% \\| scanned ${deleted}/~${deleted} \\| deleted ${deleted.toLocaleString('en-US')} \\| [\\d,]+ keys/s`,
+    ),
   );
   expect(io.stdout.text).toContain(`flush: deleted ${deleted.toLocaleString('en-US')}`);
 });

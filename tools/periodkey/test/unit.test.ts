@@ -99,7 +99,8 @@ describe('connection targets', () => {
     expect(resolveTarget({ url: 'redis://flag:1' }, env)).toEqual({
       kind: 'redis',
       url: 'redis://flag:1',
-      cluster: false,
+      cluster: undefined,
+      db: 0,
     });
     expect(resolveTarget({}, env)).toEqual({
       kind: 'upstash',
@@ -110,6 +111,7 @@ describe('connection targets', () => {
       kind: 'redis',
       url: 'redis://env:6379',
       cluster: true,
+      db: 0,
     });
     expect(resolveTarget({}, { REDIS_URL: 'rediss://x:6380' })).toMatchObject({ kind: 'redis' });
     expect(() => resolveTarget({ url: 'redis://a', upstashUrl: 'https://b' }, {})).toThrow(/two databases/);
@@ -121,7 +123,7 @@ describe('connection targets', () => {
     expect(redactUrl('rediss://user:pa%40ss@host:6380/2?password=x')).toBe('rediss://***@host:6380/2');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     expect(
-      secretsOf({ kind: 'redis', url: 'redis://u:pa%40ssword@h:1?password=qwerty', cluster: false }),
+      secretsOf({ kind: 'redis', url: 'redis://u:pa%40ssword@h:1?password=qwerty', cluster: false, db: 0 }),
     ).toEqual(['pa%40ssword', 'pa@ssword', 'qwerty']);
     expect(secretsOf({ kind: 'upstash', url: 'https://db.upstash.io', token: 'AXyzToken' })).toEqual([
       'AXyzToken',

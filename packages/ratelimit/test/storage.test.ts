@@ -1,0 +1,119 @@
+import { IORedisStore } from '@periodkey/ioredis';
+import { afterAll, describe, expect, test } from 'vitest';
+import { servers, testPrefix } from '../../../test/harness/index.js';
+import { Redis } from '../../../test/harness/ioredis.js';
+import {
+  type Algorithm,
+  algorithmOfKey,
+  decodeState,
+  MemoryStore,
+  parseKey,
+  parseRule,
+  Ratelimit,
+  type RuleObject,
+  type StoredValue,
+  storageLayout,
+  usageOf,
+} from '../src/index.js';
+
+// The storage module against the truth: state written by the real SDK, through the Lua script on a real
+// Redis, decoded by the module, must mean what the SDK itself answers, on Redis and on the memory store.
+
+const client = new Redis(servers().redis.url);
+afterAll(() => client.disconnect());
+
+const RULES: Readonly<Record<Algorithm, string | RuleObject>> = {
+  fixed: '100/month',
+  sliding: { limit: 10, per: '1 minute', algorithm: 'sliding' },
+  'sliding-counter': { limit: 10, per: '1 minute', algorithm: 'sliding-counter' },
+  'token-bucket': { limit: 10, per: '1 minute', algorithm: 'token-bucket' },
+  gcra: { limit: 10, per: '1 minute', algorithm: 'gcra' },
+};
+
+/** A key's value in its layout, and its expiry on the caller's clock. */
+async function readKey(key: string, algorithm: Algorithm, now: number) {
+  const layout = storageLayout(algorithm);
+  let stored: StoredValue | undefined;
+  if (layout.type === 'string') {
+    const value = await client.get(key);
+    stored = value === null ? undefined : { type: 'string', value };
+  } else if (layout.type === 'hash') {
+    // Every field the Lua writes is one of the layout's, and the other way round.
+    expect(Object.keys(await client.hgetall(key)).sort()).toEqual([...layout.fields].sort());
+    const values = await client.hmget(key, ...layout.fields);
+    stored = {
+      type: 'hash',
+      fields: Object.fromEntries(layout.fields.map((f, i) => [f, values[i] ?? null])),
+    };
+  } else {
+    const flat = await client.zrange(key, 0, -1, 'WITHSCORES');
+    const entries = [];
+    for (let i = 0; i < flat.length; i += 2)
+      entries.push({ member: flat[i] ?? '', score: Number(flat[i + 1]) });
+    stored = { type: 'zset', entries };
+  }
+  expect(await client.type(key)).toBe(layout.type);
+  return { stored, expireAt: now + (await client.pttl(key)) };
+}
+
+describe.each(Object.keys(RULES) as Algorithm[])('the %s layout', (algorithm) => {
+  test('decoded, it means what the SDK answers on Redis and on the memory store', async () => {
+    const prefix = testPrefix();
+    let now = Date.UTC(2026, 10, 17, 12, 0, 0);
+    const clock = () => now;
+    const rules = { r: RULES[algorithm] };
+    const redis = new Ratelimit({ store: new IORedisStore(client), rules, prefix, now: clock });
+    const memory = new Ratelimit({ store: new MemoryStore(), rules, prefix, now: clock });
+    const rule = parseRule('r', RULES[algorithm]);
+    for (const [cost, step] of [
+      [1, 1000],
+      [2.5, 7000],
+      [0.25, 13_000],
+      [3, 500],
+    ] as const) {
+      // Time moves between calls, not after the last one: the key's TTL runs on Redis's own clock from
+      // there. A calendar key keeps the TTL of its first call, so its clock does not move at all.
+      if (algorithm !== 'fixed') now += step;
+      await redis.limit('user:1', { scope: '/api', cost });
+      await memory.limit('user:1', { scope: '/api', cost });
+    }
+    const [key] = await client.keys(`${prefix}:*`);
+    const parsed = parseKey(key ?? '');
+    expect(parsed && algorithmOfKey(parsed)).toBe(algorithm);
+
+    const { stored, expireAt } = await readKey(key ?? '', algorithm, now);
+    const state = stored && decodeState(algorithm, stored);
+    expect(state?.algorithm).toBe(algorithm);
+    if (!state) return;
+    const decoded = usageOf(state, { now, expireAt, rule });
+    for (const limiter of [redis, memory]) {
+      const [sdk] = await limiter.usage('user:1', { scope: '/api' });
+      expect(decoded.used).toBeCloseTo(sdk?.used ?? Number.NaN, 6);
+      expect(decoded.remaining).toBeCloseTo(sdk?.remaining ?? Number.NaN, 6);
+      expect(decoded.limit).toBe(sdk?.limit);
+      // A calendar key's reset comes from its TTL, which runs on the server's clock.
+      expect(Math.abs((decoded.reset ?? 0) - (sdk?.reset ?? 0))).toBeLessThan(
+        algorithm === 'fixed' ? 1000 : 1,
+      );
+    }
+
+    const alone = usageOf(state, { now, expireAt });
+    const [sdk] = await redis.usage('user:1', { scope: '/api' });
+    if (algorithm === 'token-bucket' || algorithm === 'gcra') {
+      // Their use depends on the rate of the limit, which is not in the key.
+      expect(alone.used).toBeUndefined();
+    } else {
+      expect(alone.used).toBeCloseTo(sdk?.used ?? Number.NaN, 6);
+    }
+    expect(alone.remaining).toBeUndefined();
+  });
+});
+
+test('a value that is not the layout decodes to nothing', () => {
+  expect(decodeState('fixed', { type: 'string', value: 'legacy' })).toBeUndefined();
+  expect(decodeState('gcra', { type: 'hash', fields: { t: '1' } })).toBeUndefined();
+  expect(decodeState('token-bucket', { type: 'hash', fields: { tokens: '5', at: '1' } })).toBeUndefined();
+  expect(
+    decodeState('sliding', { type: 'zset', entries: [{ member: 'no-cost', score: 1 }] }),
+  ).toBeUndefined();
+});
