@@ -1,6 +1,7 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import {
   isInvalidKeyPartError,
+  isStoreRefusedError,
   Ratelimit,
   type RatelimitOptions,
   type RatelimitResult,
@@ -114,6 +115,32 @@ describe.each(REDIS_BACKENDS)('%s', (name) => {
       expect(await node.get(key)).toBe(value);
     },
   );
+
+  test('a refund on a sliding log never goes below zero, as in the memory store', async () => {
+    const { rl } = limiter({
+      rules: { r: { limit: 5, per: '1 hour', algorithm: 'sliding' } },
+      now: () => NOW,
+      blockCache: false,
+    });
+    await rl.limit('fresh', { cost: -100 });
+    let admitted = 0;
+    for (let i = 0; i < 30; i++) if ((await rl.limit('fresh')).success) admitted++;
+    expect(admitted).toBe(5);
+  });
+
+  test('a refusal is a typed StoreRefusedError with the store error as cause', async () => {
+    const { rl, prefix } = limiter({
+      rules: { m: { limit: 5, per: '1 minute', algorithm: 'gcra' } },
+      now: () => NOW,
+    });
+    const key = `${prefix}:{user:r}:-:m:gcra`;
+    await direct().hset(key, 'x', '1');
+    await direct().pexpire(key, 60_000);
+    const error = await rl.limit('user:r').catch((e: Error) => e);
+    expect(isStoreRefusedError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/WRONGTYPE/);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
 
   test('finding 11: a sliding log stays bounded under a flood of counted denials', async () => {
     const clock = { t: NOW };

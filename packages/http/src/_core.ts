@@ -66,9 +66,18 @@ export function createLimit<In extends readonly unknown[]>(
   );
   check(skip === undefined || typeof skip === 'function', 'skip must be a function of the request');
   check(
-    typeof cost === 'function' || (typeof cost === 'number' && Number.isFinite(cost)),
-    `cost must be a finite number or a function of the request, got ${String(cost)}`,
+    typeof cost === 'function' || (typeof cost === 'number' && Number.isFinite(cost) && cost > 0),
+    `cost must be a positive finite number or a function of the request, got ${String(cost)}`,
   );
+  check(
+    typeof headers === 'object' && headers !== null,
+    'headers must be an object such as { legacy: false }',
+  );
+  checkOptionKeys(headers, ['legacy', 'ietf'], 'headers option');
+  for (const family of ['legacy', 'ietf'] as const) {
+    const value = headers[family];
+    check(value === undefined || typeof value === 'boolean', `headers.${family} must be true or false`);
+  }
   check(['string', 'function'].includes(typeof scope), 'scope must be a string or a function of the request');
   check(typeof enabled === 'boolean', 'enabled must be true or false');
   if (!enabled) return async () => undefined;
@@ -83,11 +92,18 @@ export function createLimit<In extends readonly unknown[]>(
     return ipIdentity(address);
   };
   return async (...input) => {
-    if (skip !== undefined && (await skip(...input))) return undefined;
+    if (skip !== undefined && answer(await skip(...input), 'skip')) return undefined;
     const identity = (await identify?.(...input)) ?? clientIdentity(input);
+    const requestCost = typeof cost === 'number' ? cost : await cost(...input);
+    // A refund taken from a request would let its sender buy back quota: the middleware only consumes.
+    if (typeof requestCost === 'number' && requestCost < 0) {
+      throw new InvalidOptionError(
+        `cost must not be negative in the middleware (got ${requestCost}); refund with limiter.limit(id, { cost: -n }) where you decide it`,
+      );
+    }
     const result = await limiter.limit(identity, {
       scope: typeof scope === 'string' ? scope : scope(...input),
-      cost: typeof cost === 'number' ? cost : await cost(...input),
+      cost: requestCost,
     });
     return { result, headers: rateLimitHeaders(result, { ...headers, now: now(), window }) };
   };
@@ -144,6 +160,14 @@ function limiterOf(options: LimiterOptions, own: readonly string[]): LimiterSour
     now: ratelimitOptions.now ?? Date.now,
     window: (rule) => windows.get(rule.rule)?.(rule.reset),
   };
+}
+
+/** A callback's answer that must be `true` or `false`: a truthy header value never skips limiting. */
+function answer(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(`${name} must answer true or false, got ${typeof value} ${String(value)}`);
+  }
+  return value;
 }
 
 function check(condition: boolean, message: string): void {

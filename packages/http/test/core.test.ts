@@ -183,8 +183,24 @@ describe('options', () => {
     ['an identify of another type', { rules: { a: '1/minute' }, identify: 'user' }, 'identify must be'],
     ['an enabled of another type', { rules: { a: '1/minute' }, enabled: 'no' }, 'enabled must be'],
     ['a limiter that is none', { limiter: {} }, 'limiter must be'],
-    ['finding 3: a cost of NaN', { rules: { a: '1/minute' }, cost: Number.NaN }, 'cost must be a finite'],
-    ['finding 3: a cost of Infinity', { rules: { a: '1/minute' }, cost: 1 / 0 }, 'cost must be a finite'],
+    ['a cost of -1 (a refund per request)', { rules: { a: '1/minute' }, cost: -1 }, 'positive finite'],
+    ['a cost of 0', { rules: { a: '1/minute' }, cost: 0 }, 'positive finite'],
+    [
+      'a headers typo',
+      { rules: { a: '1/minute' }, headers: { legacy: false, ieft: false } },
+      'did you mean "ietf"',
+    ],
+    ['headers of another type', { rules: { a: '1/minute' }, headers: { legacy: 'no' } }, 'headers.legacy'],
+    [
+      'finding 3: a cost of NaN',
+      { rules: { a: '1/minute' }, cost: Number.NaN },
+      'cost must be a positive finite',
+    ],
+    [
+      'finding 3: a cost of Infinity',
+      { rules: { a: '1/minute' }, cost: 1 / 0 },
+      'cost must be a positive finite',
+    ],
     [
       'finding 3: an unknown option',
       { rules: { a: '1/minute' }, trustproxy: 1 },
@@ -204,6 +220,22 @@ describe('options', () => {
     expect(make(options)).toThrow(
       expect.objectContaining({ name: 'InvalidOptionError', message: expect.stringContaining(message) }),
     );
+  });
+
+  test('skip must answer true or false: a truthy header value never skips limiting', async () => {
+    const handler = withRateLimit(ok, {
+      ...base,
+      rules: { a: '1/minute' },
+      skip: (req: Request) => req.headers.get('x-internal') as unknown as boolean,
+    });
+    await expect(handler(request({ 'x-internal': 'false' }))).rejects.toThrow(
+      /skip must answer true or false/,
+    );
+  });
+
+  test('a cost function may not refund: a negative cost from the request is an error', async () => {
+    const handler = withRateLimit(ok, { ...base, rules: { a: '5/minute' }, cost: () => -1000 });
+    await expect(handler(request())).rejects.toThrow(/must not be negative/);
   });
 
   test('a bad rule is refused even with enabled: false', () => {

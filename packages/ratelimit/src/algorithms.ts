@@ -61,6 +61,26 @@ function byScoreThenMember(a: SlidingEntry, b: SlidingEntry): number {
  */
 export const SLIDING_BUCKETS = 100;
 
+/**
+ * A sliding log after a refund of `amount`: taken back from the newest calls, never below zero, so the log
+ * holds no negative entry whose credit would outlive the calls it refunds. A call's remainder keeps its
+ * time under a new member, `<member>.<its 1-based position>:<remainder>`.
+ */
+function refunded(live: readonly SlidingEntry[], amount: number, member: string): SlidingEntry[] {
+  const entries = [...live];
+  let left = amount;
+  for (let k = entries.length - 1; k >= 0 && left > 0; k--) {
+    const e = entries[k] as SlidingEntry;
+    if (e.cost <= 0) continue;
+    const take = Math.min(e.cost, left);
+    left -= take;
+    entries.splice(k, 1);
+    const rest = e.cost - take;
+    if (rest > 0) entries.push({ score: e.score, member: `${member}.${k + 1}:${rest}`, cost: rest });
+  }
+  return entries.sort(byScoreThenMember);
+}
+
 const sliding =
   (member: string): Step<Extract<RuleState, { algorithm: 'sliding' }>> =>
   (rule, state, now, cost) => {
@@ -76,9 +96,9 @@ const sliding =
     }
     const used = Math.max(0, sum);
     const fits = cost <= 0 || used + cost <= rule.limit;
+    const entries = cost < 0 ? refunded(live, -cost, member) : live.filter((e) => e !== same);
     const merged = cost + (same?.cost ?? 0);
-    const entries = live.filter((e) => e !== same);
-    if (merged !== 0) {
+    if (cost >= 0 && merged !== 0) {
       entries.push({ score: Math.max(now, same?.score ?? now), member: `${member}:${merged}`, cost: merged });
       entries.sort(byScoreThenMember);
     }

@@ -7,9 +7,10 @@ import { InvalidOptionError } from './errors.js';
  */
 export const MICRO = 1_000_000;
 
-// The relative error of a decimal amount computed in floating point (0.1 + 0.2 is 0.30000000000000004):
-// within it, an amount counts as the whole number of millionths it is meant to be.
-const NOISE = 1e-9;
+// The relative error of a decimal amount computed in floating point (0.1 + 0.2 is 0.30000000000000004),
+// a few units in the last place: within it, an amount counts as the whole number of millionths it is
+// meant to be. 1000.0000004 is not noise, and is charged 1000.000001.
+const NOISE = 8 * Number.EPSILON;
 
 function scale(amount: number): { readonly micro: number; readonly whole: boolean } {
   const scaled = amount * MICRO;

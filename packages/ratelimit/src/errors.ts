@@ -50,6 +50,16 @@ export class StoreUnavailableError extends PeriodkeyError {
   }
 }
 
+/**
+ * The store answered but refused the command, for a reason no retry fixes: a permission (`NOPERM`),
+ * credentials (`WRONGPASS`, `NOAUTH`), a key holding what periodkey does not write (`WRONGTYPE`), a Cluster
+ * node behind a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), a script error. The message is
+ * the store's; `cause` is the client's error. `limit()` rejects with it instead of failing open.
+ */
+export class StoreRefusedError extends PeriodkeyError {
+  override readonly name = 'StoreRefusedError';
+}
+
 /** True for any error thrown by periodkey, also one created by another copy of the package. */
 export function isPeriodkeyError(error: unknown): error is PeriodkeyError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
@@ -67,5 +77,7 @@ export const isInvalidTimeZoneError = guard<InvalidTimeZoneError>('InvalidTimeZo
 export const isInvalidKeyPartError = guard<InvalidKeyPartError>('InvalidKeyPartError');
 /** True for an {@link InvalidOptionError}, also one created by another copy of the package. */
 export const isInvalidOptionError = guard<InvalidOptionError>('InvalidOptionError');
+/** True for a {@link StoreRefusedError}, also one created by another copy of the package. */
+export const isStoreRefusedError = guard<StoreRefusedError>('StoreRefusedError');
 /** True for a {@link StoreUnavailableError}, also one created by another copy of the package. */
 export const isStoreUnavailableError = guard<StoreUnavailableError>('StoreUnavailableError');

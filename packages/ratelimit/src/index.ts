@@ -15,8 +15,10 @@ export {
   isInvalidRuleError,
   isInvalidTimeZoneError,
   isPeriodkeyError,
+  isStoreRefusedError,
   isStoreUnavailableError,
   PeriodkeyError,
+  StoreRefusedError,
   StoreUnavailableError,
 } from './errors.js';
 export type {

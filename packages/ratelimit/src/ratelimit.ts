@@ -5,7 +5,7 @@ import { Guard, StoreFailure } from './_guard.js';
 import { checkKeys, describeValue } from './_options.js';
 import { costInMicro, limitInMicro, MICRO } from './amounts.js';
 import { openStore, type StoreSource } from './environment.js';
-import { InvalidOptionError, StoreUnavailableError } from './errors.js';
+import { InvalidOptionError, StoreRefusedError, StoreUnavailableError } from './errors.js';
 import type { RatelimitEvent, RatelimitStats, StoreOperation } from './events.js';
 import { type Identity, Keyspace, keyExpiry, type RuleKey } from './keys.js';
 import { MemoryStore } from './memory-store.js';
@@ -296,7 +296,8 @@ export class Ratelimit {
     });
   }
 
-  async #limit(identifier: Identity, options: LimitOptions): Promise<RatelimitResult> {
+  async #limit(input: Identity, options: LimitOptions): Promise<RatelimitResult> {
+    const identifier = once(input);
     const call = callOptions(options, 'limit');
     const now = this.#clock();
     const cost = costInMicro(call.cost === undefined ? 1 : call.cost);
@@ -334,10 +335,8 @@ export class Ratelimit {
    * Each rule's current use for `identifier` in the primary store, without consuming anything.
    * @throws {StoreUnavailableError} when the store fails or does not answer within `timeout`.
    */
-  async usage(
-    identifier: Identity,
-    options: Omit<LimitOptions, 'cost'> = {},
-  ): Promise<readonly RuleResult[]> {
+  async usage(input: Identity, options: Omit<LimitOptions, 'cost'> = {}): Promise<readonly RuleResult[]> {
+    const identifier = once(input);
     const call = callOptions(options, 'usage');
     const now = this.#clock();
     const keys = this.#keyspace.keys(identifier, call.scope === undefined ? '' : call.scope, now);
@@ -352,7 +351,8 @@ export class Ratelimit {
    * fallback store: its quotas start afresh.
    * @throws {StoreUnavailableError} when the primary store fails or does not answer within `timeout`.
    */
-  async reset(identifier: Identity, options: Pick<LimitOptions, 'scope'> = {}): Promise<void> {
+  async reset(input: Identity, options: Pick<LimitOptions, 'scope'> = {}): Promise<void> {
+    const identifier = once(input);
     const { scope = '' } = callOptions(options, 'reset');
     const keys = this.#keyspace.keys(identifier, scope, this.#clock()).map((k) => k.key);
     this.#blocked?.delete(cacheKeyOf(identifier, scope));
@@ -388,7 +388,7 @@ export class Ratelimit {
         return summarize(rules, keys, outcomes, now, 'store');
       } catch (error) {
         if (!(error instanceof StoreFailure)) throw error;
-        if (error.refused) throw error.cause;
+        if (error.refused) throw refusal(error.cause);
         failure = error;
       }
     }
@@ -419,7 +419,7 @@ export class Ratelimit {
       return await this.#guard.call(operation, store, run);
     } catch (error) {
       if (!(error instanceof StoreFailure)) throw error;
-      if (error.refused) throw error.cause;
+      if (error.refused) throw refusal(error.cause);
       const message = error.timedOut
         ? `${operation}() got no answer from the store within ${this.#timeout} ms; check the store's connection, or raise the limiter's timeout`
         : `${operation}() failed in the store; check the store's connection and permissions (see cause)`;
@@ -443,9 +443,10 @@ export class Ratelimit {
 
   /** Limit overrides name rules of this limiter, by own keys only (a rule may be named `constructor`). */
   #checkOverrides(overrides: LimitOverrides): void {
-    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    const proto = typeof overrides === 'object' && overrides !== null ? Object.getPrototypeOf(overrides) : 0;
+    if (proto !== Object.prototype && proto !== null) {
       throw new InvalidOptionError(
-        `limits must be an object of limits by rule name, e.g. { monthly: 100 }, got ${describeValue(overrides)}`,
+        `limits must be a plain object of limits by rule name, e.g. { monthly: 100 }, got ${describeValue(overrides)}`,
       );
     }
     checkKeys(
@@ -494,6 +495,11 @@ export class Ratelimit {
     }
     blocked.set(cacheKey, { since: now, until, cost, limits: rules.map((rule) => rule.limit), result });
   }
+}
+
+/** The typed error of a store's refusal, with the store's message and the client's error as `cause`. */
+function refusal(cause: unknown): StoreRefusedError {
+  return new StoreRefusedError(cause instanceof Error ? cause.message : String(cause), { cause });
 }
 
 function noop(): undefined {
@@ -553,6 +559,15 @@ function uncounted(
     reason,
     rules: results,
   };
+}
+
+/**
+ * A token identity read once: a `token` getter answers the same to the key, the lists, the limits and the
+ * block cache.
+ */
+function once(identity: Identity): Identity {
+  if (typeof identity !== 'object' || identity === null || !('token' in identity)) return identity;
+  return { token: identity.token };
 }
 
 /** The block cache's key: injective, like the Redis key (the length says where the identity ends). */

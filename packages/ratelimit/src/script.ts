@@ -141,12 +141,29 @@ for i = 1, n do
     if apply then
       used, reset = max(0, sum + cost), max(last, now) + window
       call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-      local c, score = cost, now
-      if at then
-        c, score = c + tonumber(match(raw[at], ':(-?%d+)$')), max(now, tonumber(raw[at + 1]))
-        call('ZREM', key, raw[at])
+      if cost < 0 then
+        -- A refund takes back from the newest calls, never below zero (see refunded() in algorithms.ts).
+        local left = -cost
+        for k = #raw - 1, 1, -2 do
+          if left <= 0 then break end
+          local c = tonumber(match(raw[k], ':(-?%d+)$'))
+          if c > 0 then
+            local take = min(c, left)
+            left = left - take
+            call('ZREM', key, raw[k])
+            if c > take then
+              call('ZADD', key, raw[k + 1], member .. '.' .. string.format('%d', (k + 1) / 2) .. ':' .. string.format('%d', c - take))
+            end
+          end
+        end
+      else
+        local c, score = cost, now
+        if at then
+          c, score = c + tonumber(match(raw[at], ':(-?%d+)$')), max(now, tonumber(raw[at + 1]))
+          call('ZREM', key, raw[at])
+        end
+        if c ~= 0 then call('ZADD', key, score, member .. ':' .. string.format('%d', c)) end
       end
-      if c ~= 0 then call('ZADD', key, score, member .. ':' .. string.format('%d', c)) end
       call('PEXPIRE', key, reset - now)
     end
   elseif algo == 'sliding-counter' then

@@ -350,3 +350,66 @@ describe('finding 12: what a denial says about retrying', () => {
     expect(await rl.limit('user:1', { cost: 6, limits: { minute: 6 } })).toMatchObject({ success: true });
   });
 });
+
+describe('an adversarial review of the above', () => {
+  test('a refund on a sliding log never goes below zero: no credit for later calls', async () => {
+    const { rl } = limiter({
+      rules: { r: { limit: 5, per: '1 hour', algorithm: 'sliding' } },
+      blockCache: false,
+    });
+    await rl.limit('fresh', { cost: -100 });
+    let admitted = 0;
+    for (let i = 0; i < 200; i++) if ((await rl.limit('fresh')).success) admitted++;
+    expect(admitted).toBe(5);
+  });
+
+  test('a refund after the refunded call aged out gives no credit', async () => {
+    const { rl, clock } = limiter({ rules: { r: { limit: 5, per: '1 hour', algorithm: 'sliding' } } });
+    for (let i = 0; i < 5; i++) await rl.limit('u');
+    clock.t += 50 * 60_000;
+    await rl.limit('u', { cost: -5 });
+    clock.t += 20 * 60_000;
+    let admitted = 0;
+    for (let i = 0; i < 20; i++) if ((await rl.limit('u')).success) admitted++;
+    expect(admitted).toBe(5);
+  });
+
+  test('a token getter is read once: a denylisted token cannot turn into another one mid-call', async () => {
+    const { rl } = limiter({ tokenSecret: SECRET, denylist: [{ token: 'revoked' }] });
+    let reads = 0;
+    const shifty = {
+      get token() {
+        return reads++ < 1 ? 'revoked' : 'other';
+      },
+    };
+    expect((await rl.limit(shifty)).reason).toBe('denylist');
+    let n = 0;
+    const untyped = {
+      get token() {
+        return (n++ < 1 ? 'abc' : 42) as string;
+      },
+    };
+    expect((await rl.limit(untyped)).reason).toBe('store');
+  });
+
+  test('limit overrides that are not plain objects are a typed error, not the default limit', async () => {
+    const { rl } = limiter();
+    class Plan {
+      get monthly() {
+        return 1;
+      }
+    }
+    for (const limits of [new Map([['monthly', 1]]), new Plan(), Object.create({ monthly: 1 })]) {
+      expect(isInvalidOptionError(await failure(() => rl.limit('user:1', { limits })))).toBe(true);
+    }
+    expect(
+      (await rl.limit('user:1', { limits: Object.assign(Object.create(null), { monthly: 1 }) })).limit,
+    ).toBe(1);
+  });
+
+  test('a large cost a fraction of a millionth above a whole one is rounded up too', async () => {
+    const { rl } = limiter({ rules: { budget: '1000000/month' } });
+    await rl.limit('key:big', { cost: 1000.0000004 });
+    expect((await rl.usage('key:big'))[0]?.used).toBe(1000.000001);
+  });
+});
