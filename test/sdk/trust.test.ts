@@ -164,6 +164,35 @@ describe.each(REDIS_BACKENDS)('%s', (name) => {
   });
 });
 
+describe('counted denials saturate instead of overflowing Redis integers', () => {
+  test.each([
+    ['fixed', '9007199254/hour'],
+    ['sliding', { limit: 9_007_199_254, per: '1 hour', algorithm: 'sliding' }],
+  ] as const)(
+    '%s: 1100 counted denials of the largest cost stay denied, like the memory store',
+    async (_, rule) => {
+      const redis = new Redis(servers().redis.url);
+      const transcript = async (store: IORedisStore | 'memory://') => {
+        const rl = new Ratelimit({
+          store,
+          rules: { r: rule },
+          prefix: testPrefix(),
+          now: () => NOW,
+          countDenied: true,
+          blockCache: false,
+        });
+        let admitted = 0;
+        for (let i = 0; i < 1100; i++) if ((await rl.limit('u', { cost: 9_007_199_254 })).success) admitted++;
+        return { admitted, last: (await rl.usage('u'))[0] };
+      };
+      const onRedis = await transcript(new IORedisStore(redis));
+      expect(onRedis.admitted).toBe(1);
+      expect(onRedis).toEqual(await transcript('memory://'));
+      redis.disconnect();
+    },
+  );
+});
+
 describe('finding 4: one caller bad input never fails another caller call', () => {
   test('a huge identity in an Upstash auto-pipelined batch fails alone, before the batch', async () => {
     const { upstash } = servers();

@@ -30,9 +30,15 @@ export interface Evaluation {
 
 type Step<S> = (rule: StoreRule, state: S | undefined, now: number, cost: number) => Evaluation;
 
+/**
+ * The most any count holds, in millionths: counted denials (`countDenied`) saturate here instead of
+ * overflowing Redis' 64-bit integers or a double's exact range.
+ */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
 const fixed: Step<Extract<RuleState, { algorithm: 'fixed' }>> = (rule, state, _now, cost) => {
   const used = state?.used ?? 0;
-  const next = Math.max(0, used + cost);
+  const next = Math.min(MAX_COUNT, Math.max(0, used + cost));
   return {
     fits: cost <= 0 || used + cost <= rule.limit,
     retryAt: rule.resetAt,
@@ -97,7 +103,7 @@ const sliding =
     const used = Math.max(0, sum);
     const fits = cost <= 0 || used + cost <= rule.limit;
     const entries = cost < 0 ? refunded(live, -cost, member) : live.filter((e) => e !== same);
-    const merged = cost + (same?.cost ?? 0);
+    const merged = Math.min(MAX_COUNT, cost + (same?.cost ?? 0));
     if (cost >= 0 && merged !== 0) {
       entries.push({ score: Math.max(now, same?.score ?? now), member: `${member}:${merged}`, cost: merged });
       entries.sort(byScoreThenMember);
@@ -140,7 +146,7 @@ const slidingCounter: Step<Extract<RuleState, { algorithm: 'sliding-counter' }>>
   const est = Math.floor((prev * (window - elapsed)) / window);
   const used = est + cur;
   const fits = cost <= 0 || used + cost <= rule.limit;
-  const nextCur = Math.max(0, cur + cost);
+  const nextCur = Math.min(MAX_COUNT, Math.max(0, cur + cost));
   const reset = (c: number) => (c > 0 ? (idx + 2) * window : est > 0 ? (idx + 1) * window : now);
   let retryAt = reset(cur);
   if (!fits && cost <= rule.limit) {
@@ -164,7 +170,7 @@ const tokenBucket: Step<Extract<RuleState, { algorithm: 'token-bucket' }>> = (ru
   const rate = limit / rule.windowMs;
   const tokens = state === undefined ? limit : Math.min(limit, state.t + Math.max(0, now - state.ts) * rate);
   const fits = cost <= 0 || cost <= tokens;
-  const next = Math.min(limit, tokens - cost);
+  const next = Math.max(-MAX_COUNT, Math.min(limit, tokens - cost));
   const reset = (t: number) => (t >= limit ? now : now + Math.ceil((limit - t) / rate));
   return {
     fits,

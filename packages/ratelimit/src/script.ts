@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SLIDING_BUCKETS } from './algorithms.js';
+import { MAX_COUNT, SLIDING_BUCKETS } from './algorithms.js';
 
 // The algorithms of `algorithms.ts`, in Lua, for Redis, Valkey and Upstash: one call checks every rule of a
 // request and consumes from all of them only if all pass. No shebang flags (vanilla Redis 7.0 rejects
@@ -122,6 +122,7 @@ for i = 1, n do
       -- A count of zero is no key at all; a key that leaves zero gets its TTL now.
       if used + cost <= 0 then call('DEL', key) elseif used <= 0 then call('PEXPIRE', key, tonumber(ARGV[j + 5]) - now) end
       used = max(0, used + cost)
+      if used > ${MAX_COUNT} then used = ${MAX_COUNT}; call('SET', key, used, 'KEEPTTL') end
     elseif consume then
       if used <= 0 then call('DEL', key) else call('INCRBY', key, -cost) end
     end
@@ -159,7 +160,7 @@ for i = 1, n do
       else
         local c, score = cost, now
         if at then
-          c, score = c + tonumber(match(raw[at], ':(-?%d+)$')), max(now, tonumber(raw[at + 1]))
+          c, score = min(${MAX_COUNT}, c + tonumber(match(raw[at], ':(-?%d+)$'))), max(now, tonumber(raw[at + 1]))
           call('ZREM', key, raw[at])
         end
         if c ~= 0 then call('ZADD', key, score, member .. ':' .. string.format('%d', c)) end
@@ -169,7 +170,7 @@ for i = 1, n do
   elseif algo == 'sliding-counter' then
     local idx, cur, prev, est = s[o + 1], s[o + 2], s[o + 3], s[o + 4]
     local c = cur
-    if apply then c = max(0, cur + cost) end
+    if apply then c = min(${MAX_COUNT}, max(0, cur + cost)) end
     used, reset = est + c, now
     if c > 0 then reset = (idx + 2) * window elseif est > 0 then reset = (idx + 1) * window end
     retry = now
@@ -193,7 +194,7 @@ for i = 1, n do
     else
       retry = now + ceil((cost - tokens) / rate)
     end
-    if apply then tokens = min(limit, tokens - cost) end
+    if apply then tokens = max(-${MAX_COUNT}, min(limit, tokens - cost)) end
     used, reset = limit - floor(tokens), now
     if tokens < limit then reset = now + ceil((limit - tokens) / rate) end
     if apply then
