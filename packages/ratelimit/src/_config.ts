@@ -60,11 +60,12 @@ export function readConfig(
   options: RatelimitOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): Config {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (options === undefined) {
     throw new InvalidOptionError(
-      `Ratelimit takes an options object such as { rules: { monthly: '10/month' } }, got ${describeValue(options)}`,
+      "Ratelimit takes options, e.g. new Ratelimit({ rules: { monthly: '10/month' } })",
     );
   }
+  optionsObject(options, 'Ratelimit options', "{ rules: { monthly: '10/month' } }");
   checkKeys(options, RATELIMIT_OPTION_NAMES, 'Ratelimit option');
   const { rules } = options;
   if (

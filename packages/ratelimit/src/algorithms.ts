@@ -102,13 +102,22 @@ const sliding =
     }
     const used = Math.max(0, sum);
     const fits = cost <= 0 || used + cost <= rule.limit;
-    const entries = cost < 0 ? refunded(live, -cost, member) : live.filter((e) => e !== same);
-    const merged = Math.min(MAX_COUNT, cost + (same?.cost ?? 0));
-    if (cost >= 0 && merged !== 0) {
-      entries.push({ score: Math.max(now, same?.score ?? now), member: `${member}:${merged}`, cost: merged });
-      entries.sort(byScoreThenMember);
+    let entries: SlidingEntry[];
+    if (cost < 0) entries = refunded(live, -cost, member);
+    else {
+      entries = live.filter((e) => e !== same);
+      const merged = Math.min(MAX_COUNT, cost + (same?.cost ?? 0));
+      if (merged !== 0) {
+        entries.push({
+          score: Math.max(now, same?.score ?? now),
+          member: `${member}:${merged}`,
+          cost: merged,
+        });
+        entries.sort(byScoreThenMember);
+      }
     }
-    let retryAt = slidingReset(live, now, window);
+    const resetBefore = slidingReset(live, now, window);
+    let retryAt = resetBefore;
     if (!fits && cost <= rule.limit) {
       let freed = 0;
       for (const e of live) {
@@ -119,11 +128,11 @@ const sliding =
         }
       }
     }
-    const reset = Math.max(slidingReset(live, now, window) - window, now) + window;
+    const reset = Math.max(resetBefore - window, now) + window;
     return {
       fits,
       retryAt,
-      before: { used, reset: slidingReset(live, now, window) },
+      before: { used, reset: resetBefore },
       after: { used: Math.max(0, sum + cost), reset },
       next: { algorithm: 'sliding', entries },
       expireAt: reset,

@@ -70,9 +70,9 @@ const TOKEN_MARK = 'tk.';
 const TOKEN_HASH = /^[A-Za-z0-9_-]{22}$/; // base64url of 16 bytes
 const MIN_SECRET_BYTES = 16;
 /** Defaults of {@link KeyspaceOptions}' bounds, and the fixed bound of a token (hashed, never in a key). */
-export const MAX_IDENTITY_LENGTH = 256;
-export const MAX_SCOPE_LENGTH = 256;
-export const MAX_TOKEN_LENGTH = 4096;
+const MAX_IDENTITY_LENGTH = 256;
+const MAX_SCOPE_LENGTH = 256;
+const MAX_TOKEN_LENGTH = 4096;
 const EMPTY_SCOPE = '-';
 const ROLLING_TAGS: Readonly<Record<Exclude<Algorithm, 'fixed'>, RollingTag>> = {
   sliding: 'sw',

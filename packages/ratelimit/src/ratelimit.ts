@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Membership, readConfig } from './_config.js';
 import { attempt, EXPIRED, withTimeout } from './_deadline.js';
 import { Guard, StoreFailure } from './_guard.js';
-import { checkKeys, describeValue } from './_options.js';
+import { checkKeys, describeValue, optionsObject } from './_options.js';
 import { costInMicro, limitInMicro, MICRO } from './amounts.js';
 import { openStore, type StoreSource } from './environment.js';
 import { InvalidOptionError, StoreRefusedError, StoreUnavailableError } from './errors.js';
@@ -179,6 +179,7 @@ interface Blocked {
  */
 export class Ratelimit {
   readonly #rules: readonly Rule[];
+  readonly #ruleNames: readonly string[];
   readonly #keyspace: Keyspace;
   readonly #now: () => number;
   readonly #countDenied: boolean;
@@ -208,6 +209,7 @@ export class Ratelimit {
   constructor(options: RatelimitOptions) {
     const config = readConfig(options, process.env);
     this.#rules = Object.entries(options.rules).map(([name, input]) => parseRule(name, input));
+    this.#ruleNames = this.#rules.map((rule) => rule.name);
     const prefix = options.prefix ?? 'ratelimit';
     this.#keyspace = new Keyspace({
       prefix,
@@ -306,8 +308,10 @@ export class Ratelimit {
     const listed = this.#listed(identifier);
     if (listed !== undefined) return uncounted(listed, this.#rules, now, listed ? 'allowlist' : 'denylist');
     const rules = await this.#storeRules(identifier, keys, call.limits);
+    // A cost above a limit can never pass: denied without asking the store, nothing counted (also with
+    // countDenied), and without a retryAfter.
     const never = cost > 0 ? rules.findIndex((rule) => rule.limit < cost) : -1;
-    if (never >= 0) return tooCostly(rules, keys, never, now);
+    if (never >= 0) return uncounted(false, uncountedRules(rules, keys), now, 'cost-exceeds-limit', never);
     const cacheKey = this.#blocked === undefined ? undefined : cacheKeyOf(identifier, scope);
     const hit = cacheKey === undefined ? undefined : this.#fromCache(cacheKey, rules, cost, now);
     if (hit !== undefined) return hit;
@@ -404,12 +408,7 @@ export class Ratelimit {
       if (outcomes !== undefined) return summarize(rules, keys, outcomes, now, 'fallback');
     }
     const reason = failure?.timedOut ? 'timeout' : 'error';
-    const limits = rules.map((rule, i) => ({
-      name: (keys[i] as RuleKey).rule.name,
-      limit: rule.limit / MICRO,
-      durationMs: rule.windowMs,
-    }));
-    return { result: uncounted(this.#failOpen, limits, now, reason), retryAt: 0 };
+    return { result: uncounted(this.#failOpen, uncountedRules(rules, keys), now, reason), retryAt: 0 };
   }
 
   /** A call to the primary store that throws a {@link StoreUnavailableError} when it fails. */
@@ -449,11 +448,7 @@ export class Ratelimit {
         `limits must be a plain object of limits by rule name, e.g. { monthly: 100 }, got ${describeValue(overrides)}`,
       );
     }
-    checkKeys(
-      overrides,
-      this.#rules.map((rule) => rule.name),
-      'rule in limits:',
-    );
+    checkKeys(overrides, this.#ruleNames, 'rule in limits:');
   }
 
   /** `true` (allowlisted), `false` (denylisted; the denylist wins) or `undefined` (neither). */
@@ -529,12 +524,23 @@ async function bounded<T>(op: Promise<T>, ms: number): Promise<T> {
   return value;
 }
 
-/** A result no store counted (the lists, the failure policy): every rule reported full or empty. */
+/** A rule as a result no store counted reports it. */
+interface UncountedRule {
+  readonly name: string;
+  readonly limit: number;
+  readonly durationMs: number;
+}
+
+/**
+ * A result no store counted (the lists, the failure policy, a cost above a limit): every rule reported
+ * full or empty, `binding` the rule the result names.
+ */
 function uncounted(
   success: boolean,
-  rules: readonly { readonly name: string; readonly limit: number; readonly durationMs: number }[],
+  rules: readonly UncountedRule[],
   now: number,
   reason: ResultReason,
+  binding = 0,
 ): RatelimitResult {
   const results = rules.map(
     ({ name, limit }): RuleResult => ({
@@ -546,16 +552,14 @@ function uncounted(
       reset: now,
     }),
   );
-  const first = results[0] as RuleResult;
+  const bound = results[binding] as RuleResult;
   return {
     success,
-    limit: first.limit,
-    remaining: first.remaining,
+    limit: bound.limit,
+    remaining: bound.remaining,
     reset: now,
-    // A policy denial may pass once the store is back. A denylisted identity passes only once it leaves the
-    // list, which nothing here can tell: it is told the longest rule's window, never to retry at once.
-    retryAfter: success ? undefined : reason === 'denylist' ? longestWindow(rules) : 1,
-    rule: first.rule,
+    retryAfter: success ? undefined : retryAfterUncounted(reason, rules),
+    rule: bound.rule,
     reason,
     rules: results,
   };
@@ -570,11 +574,27 @@ function once(identity: Identity): Identity {
   return { token: identity.token };
 }
 
-/** The block cache's key: injective, like the Redis key (the length says where the identity ends). */
-function longestWindow(rules: readonly { readonly durationMs: number }[]): number {
-  return Math.ceil(Math.max(...rules.map((rule) => rule.durationMs)) / 1000);
+/**
+ * When an uncounted denial may retry: a policy denial once the store is back (1 s); a denylisted identity
+ * once it leaves the list, which nothing here can tell, so the longest rule's window, never at once; a
+ * cost above a limit never (`undefined`).
+ */
+function retryAfterUncounted(reason: ResultReason, rules: readonly UncountedRule[]): number | undefined {
+  if (reason === 'cost-exceeds-limit') return undefined;
+  if (reason === 'denylist') return Math.ceil(Math.max(...rules.map((rule) => rule.durationMs)) / 1000);
+  return 1;
 }
 
+/** The rules of one call as an uncounted result reports them, with the call's limits. */
+function uncountedRules(rules: readonly StoreRule[], keys: readonly RuleKey[]): UncountedRule[] {
+  return rules.map((rule, i) => ({
+    name: (keys[i] as RuleKey).rule.name,
+    limit: rule.limit / MICRO,
+    durationMs: rule.windowMs,
+  }));
+}
+
+/** The block cache's key: injective, like the Redis key (the length says where the identity ends). */
 function cacheKeyOf(identifier: Identity, scope: string): string {
   return typeof identifier === 'string'
     ? `c${identifier.length}:${identifier}${scope}`
@@ -583,13 +603,9 @@ function cacheKeyOf(identifier: Identity, scope: string): string {
 
 /** The options of a call, checked: an object of known keys (`limit(id, '/api')` and typos are errors). */
 function callOptions<T extends LimitOptions>(options: T, method: keyof typeof CALL_OPTION_NAMES): T {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    const hint =
-      typeof options === 'string' ? `${method}(id, { scope: '${options}' })` : `{ scope: '/api/chat' }`;
-    throw new InvalidOptionError(
-      `${method}() takes its options as an object, e.g. ${hint}; got ${describeValue(options)}`,
-    );
-  }
+  const example =
+    typeof options === 'string' ? `${method}(id, { scope: '${options}' })` : "{ scope: '/api/chat' }";
+  optionsObject(options, `${method}() options`, example);
   const known: readonly string[] = CALL_OPTION_NAMES[method];
   for (const key in options) if (!known.includes(key)) checkKeys(options, known, `${method}() option`);
   return options;
@@ -601,46 +617,14 @@ function storeRule({ rule, key, period }: RuleKey, overrides: LimitOverrides | u
   return {
     key,
     algorithm: rule.algorithm,
+    // A rule's own limit was checked by parseRule(); an override is checked here.
     limit:
       override === undefined
-        ? limitInMicro(rule.limit, `the limit of rule "${rule.name}"`)
+        ? Math.round(rule.limit * MICRO)
         : limitInMicro(override, `the limit override for rule "${rule.name}"`),
     windowMs: rule.durationMs,
     resetAt: period?.end ?? 0,
     expireAt: period === null ? 0 : keyExpiry(period),
-  };
-}
-
-/**
- * The answer to a call whose cost is above a rule's limit, which no wait lets pass: denied, without asking
- * the store (nothing is counted, also with `countDenied`), and without a `retryAfter`.
- */
-function tooCostly(
-  rules: readonly StoreRule[],
-  keys: readonly RuleKey[],
-  binding: number,
-  now: number,
-): RatelimitResult {
-  const results = rules.map(
-    (rule, i): RuleResult => ({
-      rule: (keys[i] as RuleKey).rule.name,
-      success: false,
-      limit: rule.limit / MICRO,
-      used: 0,
-      remaining: 0,
-      reset: now,
-    }),
-  );
-  const bound = results[binding] as RuleResult;
-  return {
-    success: false,
-    limit: bound.limit,
-    remaining: 0,
-    reset: now,
-    retryAfter: undefined,
-    rule: bound.rule,
-    reason: 'cost-exceeds-limit',
-    rules: results,
   };
 }
 
