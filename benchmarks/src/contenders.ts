@@ -1,5 +1,6 @@
 import { IORedisStore } from '@periodkey/ioredis';
-import { MemoryStore, Ratelimit, type RatelimitOptions, type Store } from '@periodkey/ratelimit';
+import { MemoryStore, Ratelimit, type RatelimitOptions } from '@periodkey/ratelimit';
+import type { Store } from '@periodkey/ratelimit/store';
 import { Ratelimit as UpstashRatelimit } from '@upstash/ratelimit';
 import type { Redis as UpstashRedis } from '@upstash/redis';
 import type { Redis } from 'ioredis';

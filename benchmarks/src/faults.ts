@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IORedisStore } from '@periodkey/ioredis';
-import { MemoryStore, Ratelimit, type RatelimitEvent, type Store } from '@periodkey/ratelimit';
+import { MemoryStore, Ratelimit, type RatelimitEvent } from '@periodkey/ratelimit';
+import type { Store } from '@periodkey/ratelimit/store';
 import {
   ensureRedisServer,
   type RedisCluster,

@@ -5,9 +5,9 @@ import {
   type RatelimitEvent,
   type RatelimitOptions,
   type RatelimitResult,
-  type Store,
 } from '@periodkey/ratelimit';
 import { prometheusMetrics } from '@periodkey/ratelimit/prometheus';
+import type { Store } from '@periodkey/ratelimit/store';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { testPrefix } from '../harness/index.js';

@@ -1,5 +1,6 @@
 import { IORedisStore } from '@periodkey/ioredis';
-import { MemoryStore, type Store } from '@periodkey/ratelimit';
+import { MemoryStore } from '@periodkey/ratelimit';
+import type { Store } from '@periodkey/ratelimit/store';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';

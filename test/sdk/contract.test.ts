@@ -141,8 +141,19 @@ const scenarios: Record<string, Scenario> = {
         used: 0,
         remaining: 10,
         reset: at('2026-12-01T00:00:00Z'),
+        windowMs: 30 * 86_400_000,
+        period: { id: '202611', start: at('2026-11-01T00:00:00Z'), end: at('2026-12-01T00:00:00Z') },
       },
-      { rule: 'burst', success: true, limit: 2, used: 0, remaining: 2, reset: at('2026-11-24T10:01:00Z') },
+      {
+        rule: 'burst',
+        success: true,
+        limit: 2,
+        used: 0,
+        remaining: 2,
+        reset: at('2026-11-24T10:01:00Z'),
+        windowMs: 60_000,
+        period: { id: '202611241000', start: at('2026-11-24T10:00:00Z'), end: at('2026-11-24T10:01:00Z') },
+      },
     ]);
     record(await rl.limit('user:u'));
     record(await rl.limit('user:u'));

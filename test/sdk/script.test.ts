@@ -1,5 +1,6 @@
 import { IORedisStore } from '@periodkey/ioredis';
-import { LIMIT_SCRIPT, Ratelimit } from '@periodkey/ratelimit';
+import { Ratelimit } from '@periodkey/ratelimit';
+import { LIMIT_SCRIPT } from '@periodkey/ratelimit/storage';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { servers, testPrefix } from '../harness/index.js';

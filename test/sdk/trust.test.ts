@@ -5,8 +5,8 @@ import {
   Ratelimit,
   type RatelimitOptions,
   type RatelimitResult,
-  SLIDING_BUCKETS,
 } from '@periodkey/ratelimit';
+import { SLIDING_BUCKETS } from '@periodkey/ratelimit/storage';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';

@@ -1,15 +1,11 @@
 import {
-  checkOptionKeys,
   type Identity,
   InvalidOptionError,
-  PeriodClock,
-  parseRule,
-  RATELIMIT_OPTION_NAMES,
   Ratelimit,
   type RatelimitOptions,
   type RatelimitResult,
-  type RuleResult,
 } from '@periodkey/ratelimit';
+import { checkOptionKeys, RATELIMIT_OPTION_NAMES } from '@periodkey/ratelimit/integration';
 import { rateLimitHeaders } from './headers.js';
 import { compileTrust, ipIdentity, pickClient } from './identity.js';
 import type { HttpOptions, LimiterOptions } from './options.js';
@@ -51,7 +47,7 @@ export function createLimit<In extends readonly unknown[]>(
   options: LimiterOptions & HttpOptions<In>,
   adapter: Adapter<In>,
 ): (...input: In) => Promise<Decision | undefined> {
-  const { limiter, now, window } = limiterOf(options, [...HTTP_OPTION_NAMES, ...adapter.options]);
+  const limiter = limiterOf(options, [...HTTP_OPTION_NAMES, ...adapter.options]);
   const { identify, skip, cost = 1, enabled = true, headers = {} } = options;
   const trust = compileTrust(options.trustProxy ?? 0);
   const scope = options.scope ?? adapter.scope;
@@ -105,17 +101,12 @@ export function createLimit<In extends readonly unknown[]>(
       scope: typeof scope === 'string' ? scope : scope(...input),
       cost: requestCost,
     });
-    return { result, headers: rateLimitHeaders(result, { ...headers, now: now(), window }) };
+    return { result, headers: rateLimitHeaders(result, headers) };
   };
 }
 
-interface LimiterSource {
-  readonly limiter: Ratelimit;
-  readonly now: () => number;
-  readonly window: (rule: RuleResult) => number | undefined;
-}
-
-function limiterOf(options: LimiterOptions, own: readonly string[]): LimiterSource {
+/** The limiter passed in, or one built from the options. */
+function limiterOf(options: LimiterOptions, own: readonly string[]): Ratelimit {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError("options must be an object such as { rules: { minute: '100/minute' } }");
   }
@@ -127,39 +118,17 @@ function limiterOf(options: LimiterOptions, own: readonly string[]): LimiterSour
   }
   checkOptionKeys(
     options,
-    [...own, ...(limiter === undefined ? RATELIMIT_OPTION_NAMES : ['limiter', 'now'])],
+    [...own, ...(limiter === undefined ? RATELIMIT_OPTION_NAMES : ['limiter'])],
     'rate-limit option',
   );
   if (limiter !== undefined) {
     if (typeof limiter?.limit !== 'function') throw new InvalidOptionError('limiter must be a Ratelimit');
-    // A Ratelimit does not tell its rules, so the window (`w`) of the RateLimit-Policy header is left out.
-    return { limiter, now: options.now ?? Date.now, window: () => undefined };
+    return limiter;
   }
   const ratelimitOptions = Object.fromEntries(
     Object.entries(options).filter(([key]) => (RATELIMIT_OPTION_NAMES as readonly string[]).includes(key)),
   ) as unknown as RatelimitOptions;
-  const built = new Ratelimit(ratelimitOptions);
-  const timeZone = ratelimitOptions.timeZone ?? 'UTC';
-  const windows = new Map(
-    Object.entries(ratelimitOptions.rules).map(([name, input]): [string, (reset: number) => number] => {
-      const rule = parseRule(name, input);
-      if (rule.algorithm !== 'fixed') return [name, () => Math.max(1, Math.round(rule.durationMs / 1000))];
-      // The length of the period that ends at the reset: 2592000 for November, 60 for a minute.
-      const clock = new PeriodClock(rule, timeZone);
-      return [
-        name,
-        (reset) => {
-          const period = clock.at(reset - 1);
-          return Math.round((period.end - period.start) / 1000);
-        },
-      ];
-    }),
-  );
-  return {
-    limiter: built,
-    now: ratelimitOptions.now ?? Date.now,
-    window: (rule) => windows.get(rule.rule)?.(rule.reset),
-  };
+  return new Ratelimit(ratelimitOptions);
 }
 
 /** A callback's answer that must be `true` or `false`: a truthy header value never skips limiting. */

@@ -8,17 +8,6 @@ export interface HeaderFamilies {
   readonly ietf?: boolean;
 }
 
-/** Options of {@link rateLimitHeaders}. */
-export interface HeaderOptions extends HeaderFamilies {
-  /** The instant the `t` (seconds to reset) parameters count from, in epoch ms. @default Date.now() */
-  readonly now?: number;
-  /**
-   * Each rule's window in seconds, for the `w` parameter of `RateLimit-Policy` (the current period's length
-   * for a calendar rule); `w` is left out where this returns `undefined` or is not given.
-   */
-  readonly window?: (rule: RuleResult) => number | undefined;
-}
-
 /**
  * The rate-limit response headers of one decision, by name:
  * - `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` of the binding rule (`result.rule`),
@@ -33,7 +22,7 @@ export interface HeaderOptions extends HeaderFamilies {
  */
 export function rateLimitHeaders(
   result: RatelimitResult,
-  options: HeaderOptions = {},
+  options: HeaderFamilies = {},
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   const known = result.reason !== 'error' && result.reason !== 'timeout';
@@ -43,20 +32,21 @@ export function rateLimitHeaders(
     headers['X-RateLimit-Reset'] = new Date(result.reset).toISOString();
   }
   if (known && (options.ietf ?? true)) {
-    const now = options.now ?? Date.now();
     headers['RateLimit-Policy'] = result.rules
-      .map((rule) => {
-        const window = options.window?.(rule);
-        return `"${rule.rule}";q=${Math.floor(rule.limit)}${window === undefined ? '' : `;w=${window}`}`;
-      })
+      .map((rule) => `"${rule.rule}";q=${Math.floor(rule.limit)};w=${windowSeconds(rule)}`)
       .join(', ');
     headers.RateLimit = result.rules
       .map(
         (rule) =>
-          `"${rule.rule}";r=${Math.floor(rule.remaining)};t=${Math.max(0, Math.ceil((rule.reset - now) / 1000))}`,
+          `"${rule.rule}";r=${Math.floor(rule.remaining)};t=${Math.max(0, Math.ceil((rule.reset - result.at) / 1000))}`,
       )
       .join(', ');
   }
   if (!result.success && result.retryAfter !== undefined) headers['Retry-After'] = String(result.retryAfter);
   return headers;
+}
+
+/** A rule's window in whole seconds (at least 1): the current period's length for a calendar rule. */
+function windowSeconds(rule: RuleResult): number {
+  return Math.max(1, Math.round(rule.windowMs / 1000));
 }

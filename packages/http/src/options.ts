@@ -10,12 +10,7 @@ export type LimiterOptions =
   | ({
       /** A limiter to share between routes or with the rest of the application. */
       limiter: Ratelimit;
-      /**
-       * The clock that the `t` parameters of the `RateLimit` header count from: pass the limiter's own clock
-       * if it has an injected one. @default Date.now
-       */
-      now?: () => number;
-    } & { readonly [K in Exclude<keyof RatelimitOptions, 'now'>]?: never })
+    } & { readonly [K in keyof RatelimitOptions]?: never })
   | (RatelimitOptions & { limiter?: never });
 
 /**

@@ -97,19 +97,36 @@ describe('rateLimitHeaders and rateLimitBody', () => {
     rule: 'spend',
     reason: 'store',
     rules: [
-      { rule: 'spend', success: false, limit: 2.5, used: 2, remaining: 0.5, reset: NOW + 45_000 },
-      { rule: 'daily', success: true, limit: 100, used: 3, remaining: 97, reset: NOW + 3_600_500 },
+      {
+        rule: 'spend',
+        success: false,
+        limit: 2.5,
+        used: 2,
+        remaining: 0.5,
+        reset: NOW + 45_000,
+        windowMs: 60_000,
+        period: null,
+      },
+      {
+        rule: 'daily',
+        success: true,
+        limit: 100,
+        used: 3,
+        remaining: 97,
+        reset: NOW + 3_600_500,
+        windowMs: 82_800_000, // a 23-hour day: the clocks went forward
+        period: { id: '20261115', start: NOW + 3_600_500 - 82_800_000, end: NOW + 3_600_500 },
+      },
     ],
+    at: NOW,
   };
 
   test('legacy fields show the binding rule as it is; IETF fields are integers, one member per rule', () => {
-    expect(
-      rateLimitHeaders(denied, { now: NOW, window: (rule) => (rule.rule === 'spend' ? 60 : undefined) }),
-    ).toEqual({
+    expect(rateLimitHeaders(denied)).toEqual({
       'X-RateLimit-Limit': '2.5',
       'X-RateLimit-Remaining': '0.5',
       'X-RateLimit-Reset': '2026-11-15T10:01:15.000Z',
-      'RateLimit-Policy': '"spend";q=2;w=60, "daily";q=100',
+      'RateLimit-Policy': '"spend";q=2;w=60, "daily";q=100;w=82800',
       RateLimit: '"spend";r=0;t=45, "daily";r=97;t=3601',
       'Retry-After': '45',
     });
@@ -248,16 +265,16 @@ describe('options', () => {
     expect(isInvalidRuleError(error)).toBe(true);
   });
 
-  test('with a shared limiter, `now` drives t and the policy has no window', async () => {
+  test('with a shared limiter, the headers come from its result: its clock drives t, its rules the window', async () => {
     const limiter = new Ratelimit({
       rules: { burst: '2/minute' },
       store: new RecordingStore(),
       now: () => NOW,
     });
-    const first = withRateLimit(ok, { ...base, limiter, now: () => NOW });
-    const second = withRateLimit(ok, { ...base, scope: '/api/other', limiter, now: () => NOW });
+    const first = withRateLimit(ok, { ...base, limiter });
+    const second = withRateLimit(ok, { ...base, scope: '/api/other', limiter });
     const response = await first(request());
-    expect(response.headers.get('RateLimit-Policy')).toBe('"burst";q=2');
+    expect(response.headers.get('RateLimit-Policy')).toBe('"burst";q=2;w=60');
     expect(response.headers.get('RateLimit')).toBe('"burst";r=1;t=30');
     expect((await second(request())).headers.get('RateLimit')).toBe('"burst";r=1;t=30');
   });

@@ -1,11 +1,11 @@
+import { InvalidOptionError } from '@periodkey/ratelimit';
 import {
   checkHealth,
   defaultHealthKey,
   type HealthOptions,
-  InvalidOptionError,
   ScriptStore,
   type StoreHealth,
-} from '@periodkey/ratelimit';
+} from '@periodkey/ratelimit/store';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** ioredis options for a limiter's client; see the README. */

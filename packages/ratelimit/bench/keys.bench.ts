@@ -1,5 +1,5 @@
+import { Keyspace, parseRule } from '@periodkey/ratelimit/keys';
 import { bench, describe } from 'vitest';
-import { Keyspace, parseRule } from '../src/index.js';
 
 // The keys of one limit() call with two calendar rules, as the SDK computes them on every call:
 // pnpm vitest bench packages/ratelimit/bench --run

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client';
-import type { RatelimitEvent } from './events.js';
+import type { RatelimitEvent } from './limiter/types.js';
 
 export interface PrometheusOptions {
   /** Where the metrics are registered. @default prom-client's global `register` */

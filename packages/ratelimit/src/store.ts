@@ -1,5 +1,5 @@
-import type { HealthOptions, StoreHealth } from './health.js';
-import type { Algorithm } from './rule.js';
+import type { Algorithm } from './keys/rule.js';
+import type { HealthOptions, StoreHealth } from './stores/health.js';
 
 /**
  * One rule of one call, as a store sees it. Amounts (limit, cost, used) are integer millionths of a unit,
@@ -42,11 +42,22 @@ export interface RuleOutcome {
   readonly retryAt: number;
 }
 
+/** What a store declares about itself, so that the limiter treats it by what it does, not by its class. */
+export interface StoreCapabilities {
+  /**
+   * It answers from this process's memory, without I/O, so it cannot time out or go down: the limiter
+   * calls it directly, without a timeout, a guard or a fallback (its calls are not in `stats().storeCalls`).
+   */
+  readonly local?: boolean;
+}
+
 /**
  * The storage port. A store evaluates all rules of one call atomically (one Lua call on Redis) and
  * deletes keys. Every key of one call shares a Redis hash tag.
  */
 export interface Store {
+  /** What the limiter may assume of this store; nothing when omitted. */
+  readonly capabilities?: StoreCapabilities;
   evaluate(request: StoreRequest): Promise<RuleOutcome[]>;
   delete(keys: readonly string[]): Promise<void>;
   /**

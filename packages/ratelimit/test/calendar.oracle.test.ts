@@ -1,6 +1,6 @@
+import { periodAt } from '@periodkey/ratelimit/keys';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { periodAt } from '../src/index.js';
 import { oraclePeriod } from './oracle.js';
 import { RUNS, SPECS, zoneAndInstant } from './support.js';
 

@@ -1,7 +1,7 @@
+import { keyExpiry, nextPeriod, parsePeriodId, periodAt } from '@periodkey/ratelimit/keys';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { unitOfPeriodId } from '../src/calendar.js';
-import { keyExpiry, nextPeriod, parsePeriodId, periodAt } from '../src/index.js';
+import { unitOfPeriodId } from '../src/keys/calendar.js';
 import { RUNS, SPECS, zoneAndInstant, zoneAndTwoInstants } from './support.js';
 
 describe.each(SPECS)('$label periods', (spec) => {

@@ -1,14 +1,13 @@
-import { describe, expect, test } from 'vitest';
+import { InvalidTimeZoneError, type TimeUnit } from '@periodkey/ratelimit';
 import {
   assertTimeZone,
-  InvalidTimeZoneError,
   nextPeriod,
   PeriodClock,
   type PeriodSpec,
   parsePeriodId,
   periodAt,
-  type TimeUnit,
-} from '../src/index.js';
+} from '@periodkey/ratelimit/keys';
+import { describe, expect, test } from 'vitest';
 
 const spec = (unit: TimeUnit, step = 1): PeriodSpec => ({ unit, step });
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

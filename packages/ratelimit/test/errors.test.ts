@@ -1,4 +1,3 @@
-import { describe, expect, test } from 'vitest';
 import {
   InvalidKeyPartError,
   InvalidRuleError,
@@ -7,9 +6,10 @@ import {
   isInvalidRuleError,
   isInvalidTimeZoneError,
   isPeriodkeyError,
-  PeriodClock,
   PeriodkeyError,
-} from '../src/index.js';
+} from '@periodkey/ratelimit';
+import { PeriodClock } from '@periodkey/ratelimit/keys';
+import { describe, expect, test } from 'vitest';
 
 describe('errors', () => {
   test('have a literal name, the base class, and pass on their cause', () => {

@@ -1,18 +1,14 @@
 import { createHmac } from 'node:crypto';
-import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
 import {
-  buildKey,
   InvalidKeyPartError,
   InvalidTimeZoneError,
   isPeriodkeyKey,
-  type KeyParts,
-  Keyspace,
-  keyExpiry,
   type ParsedKey,
   parseKey,
-  parseRule,
-} from '../src/index.js';
+} from '@periodkey/ratelimit';
+import { buildKey, type KeyParts, Keyspace, keyExpiry, parseRule } from '@periodkey/ratelimit/keys';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
 import { RUNS } from './support.js';
 
 const SECRET = 'a secret of at least 16 bytes';

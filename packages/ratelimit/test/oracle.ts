@@ -1,7 +1,9 @@
 // The period definitions, written a second time with luxon instead of date-fns-tz, so that a misuse of
 // either library shows up as a disagreement.
+
+import type { Period } from '@periodkey/ratelimit';
+import type { PeriodSpec } from '@periodkey/ratelimit/keys';
 import { DateTime, type DateTimeUnit, IANAZone } from 'luxon';
-import type { Period, PeriodSpec } from '../src/index.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

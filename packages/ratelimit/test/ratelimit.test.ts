@@ -5,9 +5,8 @@ import {
   MemoryStore,
   Ratelimit,
   type RatelimitOptions,
-  type Store,
-  type StoreRequest,
 } from '@periodkey/ratelimit';
+import type { Store, StoreRequest } from '@periodkey/ratelimit/store';
 import { describe, expect, test } from 'vitest';
 
 /** A memory store that counts the calls that reach it. */

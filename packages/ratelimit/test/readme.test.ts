@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Keyspace, parseRule } from '@periodkey/ratelimit/keys';
 import { expect, test } from 'vitest';
-import { Keyspace, parseRule } from '../src/index.js';
 
 // The README's example keys come from the code: this test fails when they drift, and
 // UPDATE_README=1 pnpm vitest run packages/ratelimit/test/readme.test.ts rewrites them.

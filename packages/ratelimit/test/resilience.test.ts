@@ -2,23 +2,25 @@ import { execFile } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, test, vi } from 'vitest';
-import { Deadlines, EXPIRED } from '../src/_deadline.js';
 import {
-  checkHealth,
   isInvalidOptionError,
   isStoreUnavailableError,
   MemoryStore,
   Ratelimit,
   type RatelimitEvent,
   type RatelimitOptions,
+  StoreUnavailableError,
+} from '@periodkey/ratelimit';
+import {
+  checkHealth,
   type RuleOutcome,
   type Store,
   type StoreHealth,
   type StoreRequest,
-  StoreUnavailableError,
-} from '../src/index.js';
+} from '@periodkey/ratelimit/store';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { Deadlines, EXPIRED } from '../src/deadline.js';
 import { prometheusMetrics } from '../src/prometheus.js';
 
 // Unit tests of the failure policy, the fallback store, probes, events, stats and metrics, over stores that
@@ -165,7 +167,16 @@ describe('failure policy', () => {
     const [result, ms] = await timed(rl.limit('user:1'));
     expect(result).toMatchObject({ success: false, reason: 'timeout', remaining: 0, retryAfter: 1 });
     expect(result.rules).toEqual([
-      { rule: 'minute', success: false, limit: 3, used: 0, remaining: 0, reset: NOW },
+      {
+        rule: 'minute',
+        success: false,
+        limit: 3,
+        used: 0,
+        remaining: 0,
+        reset: NOW,
+        windowMs: 60_000,
+        period: { id: '202611241000', start: NOW, end: NOW + 60_000 },
+      },
     ]);
     expect(ms).toBeLessThan(bound());
     store.rejectHanging();

@@ -1,5 +1,6 @@
+import { InvalidKeyPartError, InvalidRuleError, type RuleObject } from '@periodkey/ratelimit';
+import { parseRule } from '@periodkey/ratelimit/keys';
 import { describe, expect, test } from 'vitest';
-import { InvalidKeyPartError, InvalidRuleError, parseRule, type RuleObject } from '../src/index.js';
 
 describe('parseRule', () => {
   test.each([

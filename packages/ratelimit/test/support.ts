@@ -1,6 +1,6 @@
+import type { PeriodSpec } from '@periodkey/ratelimit/keys';
 import fc from 'fast-check';
 import { IANAZone } from 'luxon';
-import type { PeriodSpec } from '../src/index.js';
 
 // Reproduce a failure with the seed (and path) that fast-check prints: FC_SEED=123 FC_PATH=4:2 pnpm vitest run ...
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);

@@ -7,8 +7,8 @@ import {
   MemoryStore,
   Ratelimit,
   type RatelimitOptions,
-  type StoreRequest,
 } from '@periodkey/ratelimit';
+import type { StoreRequest } from '@periodkey/ratelimit/store';
 import { describe, expect, test } from 'vitest';
 
 // Issue 11: no input, option or store state makes the limiter silently admit what it should deny. One test

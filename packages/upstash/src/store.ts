@@ -1,11 +1,11 @@
+import { InvalidOptionError } from '@periodkey/ratelimit';
 import {
   checkHealth,
   defaultHealthKey,
   type HealthOptions,
-  InvalidOptionError,
   ScriptStore,
   type StoreHealth,
-} from '@periodkey/ratelimit';
+} from '@periodkey/ratelimit/store';
 import { Redis } from '@upstash/redis';
 
 /**

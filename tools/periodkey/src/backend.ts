@@ -1,4 +1,4 @@
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
 
 /**
  * A key as SCAN returned it: a string when its bytes are valid UTF-8 (nearly always, and much cheaper to

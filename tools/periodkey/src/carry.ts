@@ -1,4 +1,5 @@
-import { MICRO_UNITS, type Rule } from '@periodkey/ratelimit';
+import type { Rule } from '@periodkey/ratelimit/keys';
+import { MICRO as MICRO_UNITS } from '@periodkey/ratelimit/storage';
 import type { Key } from './backend.js';
 import { UsageError } from './usage.js';
 
@@ -63,7 +64,8 @@ export function unitsOf(value: string): number | undefined {
  * @throws {UsageError} for one that is not a rule.
  */
 export async function parseRules(texts: readonly string[]): Promise<Map<string, Rule>> {
-  const { parseRule, isPeriodkeyError } = await import('@periodkey/ratelimit');
+  const { isPeriodkeyError } = await import('@periodkey/ratelimit');
+  const { parseRule } = await import('@periodkey/ratelimit/keys');
   const rules = new Map<string, Rule>();
   for (const text of texts) {
     const equals = text.indexOf('=');
@@ -95,7 +97,8 @@ export interface CarryFlags {
  * @throws {UsageError} for a bad template, rule, prefix or time zone.
  */
 export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> {
-  const periodkey = await import('@periodkey/ratelimit');
+  const { isPeriodkeyError } = await import('@periodkey/ratelimit');
+  const periodkey = await import('@periodkey/ratelimit/keys');
   const match = compileTemplate(flags.template);
   const [rule] = (await parseRules([flags.rule])).values();
   const build = (identity: string, scope: string, periodId: string, name: string) =>
@@ -124,7 +127,7 @@ export async function planCarry(flags: CarryFlags, now: number): Promise<Carry> 
       },
     };
   } catch (error) {
-    if (periodkey.isPeriodkeyError(error)) throw new UsageError(error.message);
+    if (isPeriodkeyError(error)) throw new UsageError(error.message);
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   type Backend,

@@ -1,4 +1,6 @@
-import type { Algorithm, ParsedKey, Rule, Usage } from '@periodkey/ratelimit';
+import type { Algorithm, ParsedKey } from '@periodkey/ratelimit';
+import type { Rule } from '@periodkey/ratelimit/keys';
+import type { Usage } from '@periodkey/ratelimit/storage';
 import type { Key, Shard } from './backend.js';
 import type { Context, Outcome } from './context.js';
 import { displayKey, displayText, formatCount, formatDuration } from './format.js';
@@ -98,8 +100,9 @@ function table(rows: readonly Row[], now: number): string[] {
  * Values are decoded by `@periodkey/ratelimit`'s storage module, which owns their format.
  */
 export async function statusCommand(ctx: Context, flags: StatusFlags): Promise<number> {
-  const { parseKey, algorithmOfKey, decodeState, storageLayout, usageOf } = await import(
-    '@periodkey/ratelimit'
+  const { parseKey } = await import('@periodkey/ratelimit');
+  const { algorithmOfKey, decodeState, storageLayout, usageOf } = await import(
+    '@periodkey/ratelimit/storage'
   );
   const counts = { keysScanned: 0, keysDeleted: 0, keysKept: 0 };
   let periodkeyKeys = 0;

@@ -1,4 +1,4 @@
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit';
+import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
 import { Redis } from '@upstash/redis';
 import {
   type Backend,

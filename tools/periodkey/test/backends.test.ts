@@ -1,4 +1,4 @@
-import { buildKey, keyExpiry, periodAt } from '@periodkey/ratelimit';
+import { buildKey, keyExpiry, periodAt } from '@periodkey/ratelimit/keys';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import { servers, testPrefix } from '../../../test/harness/index.js';

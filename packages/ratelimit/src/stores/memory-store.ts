@@ -1,8 +1,8 @@
-import { checkKeys, describeValue, optionsObject } from './_options.js';
-import { type Evaluation, evaluateRule, type RuleState } from './algorithms.js';
-import { InvalidOptionError } from './errors.js';
+import { checkKeys, describeValue, optionsObject } from '../_options.js';
+import { InvalidOptionError } from '../errors.js';
+import { type Evaluation, evaluateRule, type RuleState } from '../storage/algorithms.js';
+import type { RuleOutcome, Store, StoreCapabilities, StoreRequest, StoreRule } from '../store.js';
 import type { StoreHealth } from './health.js';
-import type { RuleOutcome, Store, StoreRequest, StoreRule } from './store.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -51,6 +51,7 @@ const MAX_STEPS = 16;
  * and single-instance services; each instance of a multi-instance service would count on its own.
  */
 export class MemoryStore implements Store {
+  readonly capabilities: StoreCapabilities = { local: true };
   /**
    * The entries by key, in shards of at most a few thousand: a Map rehashes all its entries when it grows,
    * shrinks or fills with deleted slots, which for one Map of 1M entries stalls a call for 0.2-0.3 s.

@@ -1,4 +1,4 @@
-import type { RuleOutcome, StoreRule } from './store.js';
+import type { RuleOutcome, StoreRule } from '../store.js';
 
 // The algorithms in TypeScript, for the memory store. `script.ts` holds the same algorithms in Lua for
 // Redis; both must compute the same numbers with the same floating-point operations in the same order,

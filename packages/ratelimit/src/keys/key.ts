@@ -1,8 +1,6 @@
-import { createHmac } from 'node:crypto';
-import { describeValue } from './_options.js';
-import { assertTimeZone, type Period, PeriodClock, unitOfPeriodId } from './calendar.js';
-import { InvalidKeyPartError, InvalidOptionError } from './errors.js';
-import type { Algorithm, Rule, TimeUnit } from './rule.js';
+import { InvalidKeyPartError } from '../errors.js';
+import { type Period, unitOfPeriodId } from './calendar.js';
+import { type Algorithm, assertRuleName, RULE_NAME, type TimeUnit } from './rule.js';
 
 /** The last segment of a rolling rule's key: which algorithm's data the key holds. */
 export type RollingTag = 'sw' | 'swc' | 'tb' | 'gcra';
@@ -34,47 +32,15 @@ export interface ParsedKey {
     | { readonly kind: 'rolling'; readonly tag: RollingTag };
 }
 
-/** Who is limited: a string stored readably, or a secret (API key, session token) stored only as a keyed hash. */
-export type Identity = string | { readonly token: string };
-
-/** Options of a {@link Keyspace}. */
-export interface KeyspaceOptions {
-  /** First segment(s) of every key, such as `'ratelimit'` or `'app:ratelimit'`. */
-  readonly prefix: string;
-  /** IANA zone of the calendar periods. */
-  readonly timeZone: string;
-  readonly rules: readonly Rule[];
-  /** HMAC key for `{ token }` identities, at least 16 bytes. */
-  readonly tokenSecret?: string | Uint8Array;
-  /** The longest clear identity, in UTF-16 code units (`string.length`). @default 256 */
-  readonly maxIdentityLength?: number;
-  /** The longest scope, in UTF-16 code units. @default 256 */
-  readonly maxScopeLength?: number;
-}
-
-/** The key of one rule for one call. */
-export interface RuleKey {
-  readonly rule: Rule;
-  readonly key: string;
-  /** The current period of a calendar (`'fixed'`) rule; `null` for a rolling rule. */
-  readonly period: Period | null;
-}
-
 // A calendar key lives this long past the end of its period, so a late writer still finds it expiring.
 const EXPIRY_GRACE_MS = 60_000;
 
 const PREFIX = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/;
 const MAX_PREFIX_LENGTH = 64;
-const RULE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const TOKEN_MARK = 'tk.';
+export const TOKEN_MARK = 'tk.';
 const TOKEN_HASH = /^[A-Za-z0-9_-]{22}$/; // base64url of 16 bytes
-const MIN_SECRET_BYTES = 16;
-/** Defaults of {@link KeyspaceOptions}' bounds, and the fixed bound of a token (hashed, never in a key). */
-const MAX_IDENTITY_LENGTH = 256;
-const MAX_SCOPE_LENGTH = 256;
-const MAX_TOKEN_LENGTH = 4096;
 const EMPTY_SCOPE = '-';
-const ROLLING_TAGS: Readonly<Record<Exclude<Algorithm, 'fixed'>, RollingTag>> = {
+export const ROLLING_TAGS: Readonly<Record<Exclude<Algorithm, 'fixed'>, RollingTag>> = {
   sliding: 'sw',
   'sliding-counter': 'swc',
   'token-bucket': 'tb',
@@ -173,142 +139,9 @@ export function keyExpiry(period: Period): number {
   return period.end + EXPIRY_GRACE_MS;
 }
 
-/**
- * The keys of a limiter's rules, computed on every call: escapes the identity and scope once per call and
- * reads each calendar rule's period from a cached {@link PeriodClock}.
- */
-export class Keyspace {
-  readonly #prefix: string;
-  readonly #tokenSecret: string | Uint8Array | undefined;
-  readonly #maxIdentityLength: number;
-  readonly #maxScopeLength: number;
-  readonly #rules: readonly {
-    readonly rule: Rule;
-    readonly clock: PeriodClock | null;
-    readonly tail: string;
-  }[];
-
-  /**
-   * @throws {InvalidKeyPartError} for a bad prefix, token secret, or rule name (also one used twice).
-   * @throws {InvalidTimeZoneError} for a bad zone.
-   */
-  constructor(options: KeyspaceOptions) {
-    assertPrefix(options.prefix);
-    const secret = options.tokenSecret;
-    if (secret !== undefined && typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
-      throw new InvalidOptionError(
-        `tokenSecret must be a string or a Uint8Array of at least ${MIN_SECRET_BYTES} bytes, got ${describeValue(secret)}`,
-      );
-    }
-    if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
-      throw new InvalidKeyPartError(
-        `tokenSecret must be at least ${MIN_SECRET_BYTES} bytes; use a long random secret`,
-      );
-    }
-    assertTimeZone(options.timeZone);
-    this.#prefix = options.prefix;
-    this.#tokenSecret = secret;
-    this.#maxIdentityLength = bound(options.maxIdentityLength, MAX_IDENTITY_LENGTH, 'maxIdentityLength');
-    this.#maxScopeLength = bound(options.maxScopeLength, MAX_SCOPE_LENGTH, 'maxScopeLength');
-    const names = new Set<string>();
-    this.#rules = options.rules.map((rule) => {
-      assertRuleName(rule.name);
-      if (names.has(rule.name)) {
-        throw new InvalidKeyPartError(
-          `Rule name "${rule.name}" is used twice; every rule needs its own name`,
-        );
-      }
-      names.add(rule.name);
-      if (rule.algorithm === 'fixed') {
-        return { rule, clock: new PeriodClock(rule, options.timeZone), tail: `:${rule.name}:` };
-      }
-      return { rule, clock: null, tail: `:${rule.name}:${ROLLING_TAGS[rule.algorithm]}` };
-    });
-  }
-
-  /**
-   * The key of every rule, in rule order, for one call at `now` (epoch ms).
-   * @throws {InvalidKeyPartError} for an identity that is not a non-empty string or `{ token }` (a token
-   *   needs `tokenSecret`), a scope that is not a string, or either past its length bound.
-   */
-  keys(identity: Identity, scope: string, now: number): RuleKey[] {
-    if (typeof scope !== 'string') {
-      throw new InvalidKeyPartError(
-        `The scope must be a string, such as '/api/chat', got ${describeValue(scope)}`,
-      );
-    }
-    if (scope.length > this.#maxScopeLength) {
-      throw new InvalidKeyPartError(
-        `The scope is ${scope.length} characters long, more than maxScopeLength (${this.#maxScopeLength}); use a route pattern, not a raw URL, or raise maxScopeLength`,
-      );
-    }
-    const start = head(this.#prefix, this.#encode(identity), escapeScope(scope));
-    const keys: RuleKey[] = [];
-    for (const { rule, clock, tail } of this.#rules) {
-      if (clock === null) keys.push({ rule, key: start + tail, period: null });
-      else {
-        const period = clock.at(now);
-        keys.push({ rule, key: start + tail + period.id, period });
-      }
-    }
-    return keys;
-  }
-
-  #encode(identity: Identity): string {
-    if (typeof identity === 'string') {
-      if (identity.length > this.#maxIdentityLength) {
-        throw new InvalidKeyPartError(
-          `The identity is ${identity.length} characters long, more than maxIdentityLength (${this.#maxIdentityLength}); pass a shorter id, { token } for a long secret, or raise maxIdentityLength`,
-        );
-      }
-      return encodeIdentity(clear(identity));
-    }
-    if (typeof identity !== 'object' || identity === null || !('token' in identity)) {
-      throw new InvalidKeyPartError(
-        `The identity must be a non-empty string such as 'user:42', or { token } for a secret, got ${describeValue(identity)}`,
-      );
-    }
-    if (typeof identity.token !== 'string' || identity.token === '') {
-      throw new InvalidKeyPartError(
-        `A { token } identity needs a non-empty token string, got ${describeValue(identity.token)}`,
-      );
-    }
-    if (identity.token.length > MAX_TOKEN_LENGTH) {
-      throw new InvalidKeyPartError(
-        `The token is ${identity.token.length} characters long, more than ${MAX_TOKEN_LENGTH}`,
-      );
-    }
-    if (this.#tokenSecret === undefined) {
-      throw new InvalidKeyPartError('A { token } identity needs the tokenSecret option, which keys its hash');
-    }
-    // Truncated to 16 bytes: a key stays short, and 128 bits leave collisions out of reach.
-    const digest = createHmac('sha256', this.#tokenSecret).update(identity.token).digest();
-    return TOKEN_MARK + digest.subarray(0, 16).toString('base64url');
-  }
-}
-
-// Shared with parseRule(), which checks names at construction.
-export function assertRuleName(name: string): void {
-  if (typeof name !== 'string' || !RULE_NAME.test(name)) {
-    throw new InvalidKeyPartError(
-      `Rule name ${JSON.stringify(name)} is not allowed; use 1 to 64 letters, digits, '_' or '-'`,
-    );
-  }
-}
-
 // internal
 
-function bound(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(
-      `${name} must be a whole number of characters of at least 1, e.g. { ${name}: ${fallback} }, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-function assertPrefix(prefix: string): void {
+export function assertPrefix(prefix: string): void {
   if (typeof prefix !== 'string' || prefix.length > MAX_PREFIX_LENGTH || !PREFIX.test(prefix)) {
     throw new InvalidKeyPartError(
       `Key prefix ${JSON.stringify(prefix)} is not allowed; use up to ${MAX_PREFIX_LENGTH} letters, digits, '_', '.' or '-', in segments joined by ':' (such as 'ratelimit' or 'app:ratelimit')`,
@@ -316,11 +149,11 @@ function assertPrefix(prefix: string): void {
   }
 }
 
-function head(prefix: string, identity: string, scope: string): string {
+export function head(prefix: string, identity: string, scope: string): string {
   return `${prefix}:{${identity}}:${scope}`;
 }
 
-function clear(value: string): KeyIdentity {
+export function clear(value: string): KeyIdentity {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidKeyPartError(
       'The identity must be a non-empty string: an empty hash tag {} would not keep the keys of one identity in one Redis Cluster slot',
@@ -329,7 +162,7 @@ function clear(value: string): KeyIdentity {
   return { kind: 'clear', value };
 }
 
-function encodeIdentity(identity: KeyIdentity): string {
+export function encodeIdentity(identity: KeyIdentity): string {
   if (identity.kind === 'token') return TOKEN_MARK + identity.hash;
   const { value } = identity;
   const escaped = IDENTITY_PLAIN.test(value) ? value : value.replace(IDENTITY_UNSAFE, escapeChar);
@@ -337,7 +170,7 @@ function encodeIdentity(identity: KeyIdentity): string {
   return escaped.startsWith(TOKEN_MARK) ? `%74${escaped.slice(1)}` : escaped;
 }
 
-function escapeScope(scope: string): string {
+export function escapeScope(scope: string): string {
   if (scope === '') return EMPTY_SCOPE;
   if (scope === EMPTY_SCOPE) return '%2D';
   return SCOPE_PLAIN.test(scope) ? scope : scope.replace(SCOPE_UNSAFE, escapeChar);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EXPIRED, withTimeout } from './_deadline.js';
+import { EXPIRED, withTimeout } from '../deadline.js';
 
 /** The answer of `store.health()`. It never throws: a failure is `{ ok: false, error }`. */
 export interface StoreHealth {

@@ -1,7 +1,7 @@
-import { describeValue } from './_options.js';
-import { InvalidOptionError } from './errors.js';
-import { MemoryStore } from './memory-store.js';
-import type { Store } from './store.js';
+import { describeValue } from '../_options.js';
+import { InvalidOptionError } from '../errors.js';
+import type { Store } from '../store.js';
+import { MemoryStore } from '../stores/memory-store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

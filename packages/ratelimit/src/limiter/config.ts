@@ -1,11 +1,11 @@
 // internal: the options of a Ratelimit, checked whole at construction.
-import { checkKeys, describeValue, optionsObject } from './_options.js';
+import { checkKeys, describeValue, optionsObject } from '../_options.js';
+import { InvalidOptionError } from '../errors.js';
+import { type Identity, Keyspace } from '../keys/keyspace.js';
+import { parseRule } from '../keys/rule.js';
+import type { Store } from '../store.js';
 import { type StoreSource, storeSource } from './environment.js';
-import { InvalidOptionError } from './errors.js';
-import type { RatelimitEvent } from './events.js';
-import type { Identity } from './keys.js';
-import type { IdentityList, RatelimitOptions } from './ratelimit.js';
-import type { Store } from './store.js';
+import type { IdentityList, LimitOptions, RatelimitEvent, RatelimitOptions } from './types.js';
 
 /** Every option of `Ratelimit`, so that a typo (`failur`, `timezone`) is an error instead of a default. */
 export const RATELIMIT_OPTION_NAMES: readonly (keyof RatelimitOptions)[] = [
@@ -34,11 +34,16 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** A predicate over identities, from a list or a function, that answers only `true` or `false`. */
 export type Membership = (identity: Identity) => boolean;
 
-/** The options after their checks; the rules, zone, prefix and key bounds are checked by the Keyspace. */
+/** The options after their checks. */
 export interface Config {
+  /** The keys of the rules, in the order of `options.rules`: what the rules, zone, prefix and key bounds make. */
+  readonly keyspace: Keyspace;
+  readonly ruleNames: readonly string[];
+  readonly prefix: string;
   /** The store given, or else where to open one. */
   readonly store: Store | undefined;
   readonly source: StoreSource | undefined;
+  /** The clock, checked on every read. */
   readonly now: () => number;
   readonly countDenied: boolean;
   readonly limits: RatelimitOptions['limits'];
@@ -78,6 +83,16 @@ export function readConfig(
       `rules must be an object naming at least one rule, e.g. { rules: { monthly: '10/month' } }, got ${describeValue(rules)}`,
     );
   }
+  const ruleList = Object.entries(rules).map(([name, input]) => parseRule(name, input));
+  const prefix = options.prefix ?? 'ratelimit';
+  const keyspace = new Keyspace({
+    prefix,
+    timeZone: options.timeZone ?? 'UTC',
+    rules: ruleList,
+    ...(options.tokenSecret === undefined ? {} : { tokenSecret: options.tokenSecret }),
+    ...(options.maxIdentityLength === undefined ? {} : { maxIdentityLength: options.maxIdentityLength }),
+    ...(options.maxScopeLength === undefined ? {} : { maxScopeLength: options.maxScopeLength }),
+  });
   const { failure = 'open', fallback, onEvent, store } = options;
   if (failure !== 'open' && failure !== 'closed') {
     throw new InvalidOptionError(
@@ -94,11 +109,17 @@ export function readConfig(
   if (maxDelay < initialDelay || !Number.isFinite(maxDelay)) {
     throw new InvalidOptionError('probe.maxDelay must be finite and at least probe.initialDelay');
   }
+  const listener = fn(onEvent, 'onEvent', 'a function (event) => void');
   return {
+    keyspace,
+    ruleNames: ruleList.map((rule) => rule.name),
+    prefix,
     ...(typeof store === 'object' && store !== null
       ? { store: checkedStore(store), source: undefined }
       : { store: undefined, source: storeSource(store, env) }),
-    now: fn(options.now, 'now', 'a function returning epoch milliseconds, e.g. () => Date.now()') ?? Date.now,
+    now: checkedClock(
+      fn(options.now, 'now', 'a function returning epoch milliseconds, e.g. () => Date.now()'),
+    ),
     countDenied: flag(options.countDenied, false, 'countDenied'),
     limits: fn(options.limits, 'limits', 'a function (identity) => ({ ruleName: limit })'),
     allowed: membership(options.allowlist, 'allowlist'),
@@ -108,7 +129,7 @@ export function readConfig(
     timeout: positiveMs(options.timeout, 1000, 'timeout', '{ timeout: 1000 }'),
     fallback,
     probe: { initialDelay, maxDelay },
-    onEvent: fn(onEvent, 'onEvent', 'a function (event) => void'),
+    onEvent: listener === undefined ? undefined : safely(listener),
   };
 }
 
@@ -192,4 +213,63 @@ function membership(list: IdentityList | undefined, name: string): Membership | 
     }
   }
   return (identity) => (typeof identity === 'string' ? clear.has(identity) : tokens.has(identity.token));
+}
+
+/** The latest instant a clock may read: the end of year 9999, the last a period id can name. */
+const MAX_INSTANT = 253_402_300_799_999;
+
+/** The clock in whole milliseconds, which every store counts in alike, checked on every read. */
+function checkedClock(now: (() => number) | undefined): () => number {
+  if (now === undefined) return Date.now;
+  return () => {
+    const at = now();
+    if (typeof at !== 'number' || !(at >= 0 && at <= MAX_INSTANT)) {
+      throw new InvalidOptionError(
+        `now() must return epoch milliseconds between 1970 and 9999, got ${describeValue(at)}`,
+      );
+    }
+    return Math.floor(at);
+  };
+}
+
+/** Calls a listener so that its exceptions never reach the limiter; the first one is reported as a warning. */
+function safely(listener: (event: RatelimitEvent) => void): (event: RatelimitEvent) => void {
+  let warned = false;
+  return (event) => {
+    try {
+      listener(event);
+    } catch (error) {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(
+        `periodkey: an onEvent listener threw (${String(error)}); further throws are ignored`,
+      );
+    }
+  };
+}
+
+/** The options each method takes. */
+const CALL_OPTION_NAMES = {
+  limit: ['scope', 'cost', 'limits'],
+  usage: ['scope', 'limits'],
+  reset: ['scope'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The options of a call, checked: an object of known keys (`limit(id, '/api')` and typos are errors). */
+export function callOptions<T extends LimitOptions>(options: T, method: keyof typeof CALL_OPTION_NAMES): T {
+  const example =
+    typeof options === 'string' ? `${method}(id, { scope: '${options}' })` : "{ scope: '/api/chat' }";
+  optionsObject(options, `${method}() options`, example);
+  const known: readonly string[] = CALL_OPTION_NAMES[method];
+  for (const key in options) if (!known.includes(key)) checkKeys(options, known, `${method}() option`);
+  return options;
+}
+
+/**
+ * A token identity read once: a `token` getter answers the same to the key, the lists, the limits and the
+ * block cache.
+ */
+export function callIdentity(identity: Identity): Identity {
+  if (typeof identity !== 'object' || identity === null || !('token' in identity)) return identity;
+  return { token: identity.token };
 }

@@ -1,5 +1,5 @@
 import { format } from 'date-fns-tz';
-import { InvalidTimeZoneError } from './errors.js';
+import { InvalidTimeZoneError } from '../errors.js';
 import type { Rule, TimeUnit } from './rule.js';
 
 /** One period of a calendar rule: the half-open interval `[start, end)` in epoch ms, and its id in keys. */

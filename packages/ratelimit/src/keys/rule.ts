@@ -1,7 +1,6 @@
-import { suggestion } from './_options.js';
-import { MAX_AMOUNT } from './amounts.js';
-import { InvalidRuleError } from './errors.js';
-import { assertRuleName } from './keys.js';
+import { suggestion } from '../_options.js';
+import { MAX_AMOUNT } from '../amounts.js';
+import { InvalidKeyPartError, InvalidRuleError } from '../errors.js';
 
 /** Units of a rule's window. Calendar rules use all of them; rolling rules stop at `'week'`. */
 export type TimeUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
@@ -160,4 +159,15 @@ function describe(input: unknown): string {
     ([k, v]) => `${k}: ${typeof v === 'string' ? `'${v}'` : String(v)}`,
   );
   return `{ ${fields.join(', ')} }`;
+}
+
+export const RULE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Checks a rule name, a segment of every key of the rule. */
+export function assertRuleName(name: string): void {
+  if (typeof name !== 'string' || !RULE_NAME.test(name)) {
+    throw new InvalidKeyPartError(
+      `Rule name ${JSON.stringify(name)} is not allowed; use 1 to 64 letters, digits, '_' or '-'`,
+    );
+  }
 }

@@ -1,9 +1,9 @@
+import { MICRO } from '../amounts.js';
+import type { ParsedKey, RollingTag } from '../keys/key.js';
+import { keyExpiry } from '../keys/key.js';
+import type { Algorithm, Rule } from '../keys/rule.js';
+import type { StoreRule } from '../store.js';
 import { evaluateRule, type RuleState } from './algorithms.js';
-import { MICRO } from './amounts.js';
-import type { ParsedKey, RollingTag } from './keys.js';
-import { keyExpiry } from './keys.js';
-import type { Algorithm, Rule } from './rule.js';
-import type { StoreRule } from './store.js';
 
 // The storage format, as `script.ts` (Lua) writes it and `algorithms.ts` (the memory store) models it: what a
 // key's value is, and what it means as used / remaining / reset. Tools that read keys (the CLI's `status`)

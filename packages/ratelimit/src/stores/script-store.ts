@@ -1,5 +1,5 @@
-import { LIMIT_SCRIPT } from './script.js';
-import type { RuleOutcome, Store, StoreRequest } from './store.js';
+import { LIMIT_SCRIPT } from '../storage/script.js';
+import type { RuleOutcome, Store, StoreRequest } from '../store.js';
 
 /** The few Redis operations a Lua-backed store needs; each adapter package maps its client onto them. */
 export interface ScriptClient {

@@ -1,8 +1,8 @@
 // internal: calls to the primary store, bounded in time, counted, and bypassed while the store is down.
-import { attempt, Deadlines, EXPIRED, type Expired, withTimeout } from './_deadline.js';
-import type { RatelimitEvent, RatelimitStats, StoreOperation } from './events.js';
-import type { StoreHealth } from './health.js';
-import type { Store, StoreRequest } from './store.js';
+import { attempt, Deadlines, EXPIRED, type Expired, withTimeout } from '../deadline.js';
+import type { Store, StoreRequest } from '../store.js';
+import type { StoreHealth } from '../stores/health.js';
+import type { RatelimitEvent, RatelimitStats, StoreOperation } from './types.js';
 
 /** Consecutive failed calls after which the primary is bypassed until a probe finds it healthy. */
 export const FAILURES_TO_BYPASS = 5;

@@ -1,20 +1,16 @@
 import { IORedisStore } from '@periodkey/ioredis';
-import { afterAll, describe, expect, test } from 'vitest';
-import { servers, testPrefix } from '../../../test/harness/index.js';
-import { Redis } from '../../../test/harness/ioredis.js';
+import { type Algorithm, MemoryStore, parseKey, Ratelimit, type RuleObject } from '@periodkey/ratelimit';
+import { parseRule } from '@periodkey/ratelimit/keys';
 import {
-  type Algorithm,
   algorithmOfKey,
   decodeState,
-  MemoryStore,
-  parseKey,
-  parseRule,
-  Ratelimit,
-  type RuleObject,
   type StoredValue,
   storageLayout,
   usageOf,
-} from '../src/index.js';
+} from '@periodkey/ratelimit/storage';
+import { afterAll, describe, expect, test } from 'vitest';
+import { servers, testPrefix } from '../harness/index.js';
+import { Redis } from '../harness/ioredis.js';
 
 // The storage module against the truth: state written by the real SDK, through the Lua script on a real
 // Redis, decoded by the module, must mean what the SDK itself answers, on Redis and on the memory store.
