@@ -2,6 +2,7 @@ import { checkKeys, describeValue, optionsObject } from '../_options.js';
 import { InvalidOptionError } from '../errors.js';
 import { type Evaluation, evaluateRule, type RuleState } from '../storage/algorithms.js';
 import type { RuleOutcome, Store, StoreCapabilities, StoreRequest, StoreRule } from '../store.js';
+import { EvictionFloors } from './eviction-floors.js';
 import type { StoreHealth } from './health.js';
 
 export interface MemoryStoreOptions {
@@ -27,12 +28,6 @@ interface Entry {
   readonly shard: number;
 }
 
-/** One step of a signature's floor: an evicted amount (millionths) that stands until `expiresAt`. */
-interface Step {
-  amount: number;
-  expiresAt: number;
-}
-
 const OPTION_KEYS = ['maxKeys'] as const;
 /** Entries the sweep looks at per write: a full pass over n entries takes n / SWEEP_PER_WRITE writes. */
 const SWEEP_PER_WRITE = 8;
@@ -43,8 +38,6 @@ const EXPIRY_MASK = (1 << EXPIRY_SHIFT) - 1;
 /** Keys per shard of the key index, at most, below MAX_SHARDS shards. */
 const KEYS_PER_SHARD = 8_192;
 const MAX_SHARDS = 4_096;
-/** Steps kept per signature; beyond it two steps merge into one that is at least as high and as long. */
-const MAX_STEPS = 16;
 
 /**
  * The embedded store: same algorithms and results as Redis, in this process only. For development, tests
@@ -67,13 +60,8 @@ export class MemoryStore implements Store {
   readonly #expiry: Float64Array[] = [];
   readonly #maxKeys: number;
   #cursor = 0;
-  /**
-   * Per rule signature, the amounts evicted whose entries have not expired: a Pareto staircase, soonest
-   * expiry first and highest amount first. Empty until the first eviction that lost a count.
-   */
-  readonly #floors = new Map<string, Step[]>();
-  #floorWalk: Iterator<[string, Step[]]> | undefined;
-
+  /** What evicted entries counted, so that a key created after an eviction starts no lower. */
+  readonly #floors = new EvictionFloors();
   constructor(options?: MemoryStoreOptions) {
     const o = optionsObject(options, 'MemoryStore options', '{ maxKeys: 100_000 }');
     checkKeys(o, OPTION_KEYS, 'MemoryStore option');
@@ -105,7 +93,9 @@ export class MemoryStore implements Store {
       const rule = rules[i] as StoreRule;
       const entry = (this.#shards[this.#shardOf(rule.key)] as Map<string, Entry>).get(rule.key);
       const state =
-        entry !== undefined && entry.expiresAt > now ? entry.state : this.#inherited(rule, now, member);
+        entry !== undefined && entry.expiresAt > now
+          ? entry.state
+          : this.#floors.inherited(rule, now, member);
       const e = evaluateRule(rule, state, now, cost, member);
       found.push(entry);
       evaluations.push(e);
@@ -198,7 +188,7 @@ export class MemoryStore implements Store {
         this.#remove(this.#list[at] as Entry);
       } else this.#cursor++;
     }
-    this.#pruneFloorSlice(now);
+    this.#floors.pruneSlice(now);
   }
 
   /** Evicts the entry with the lowest used fraction of a random sample, keeping what it counted as a floor. */
@@ -216,65 +206,8 @@ export class MemoryStore implements Store {
     }
     if (victim === undefined) return;
     this.#remove(victim);
-    if (victimUsed > 0) this.#raiseFloor(signature(victim.rule), victimUsed, victim.expiresAt, now);
+    if (victimUsed > 0) this.#floors.raise(victim.rule, victimUsed, victim.expiresAt, now);
   }
-
-  #raiseFloor(sig: string, amount: number, expiresAt: number, now: number): void {
-    const steps = live(this.#floors.get(sig), now) ?? [];
-    // Sorted by expiry ascending, so by amount descending: a step at least as high and as long covers it.
-    if (steps.some((s) => s.amount >= amount && s.expiresAt >= expiresAt)) return;
-    const kept = steps.filter((s) => s.amount > amount || s.expiresAt > expiresAt);
-    let at = kept.findIndex((s) => s.expiresAt > expiresAt);
-    if (at < 0) at = kept.length;
-    kept.splice(at, 0, { amount, expiresAt });
-    if (kept.length > MAX_STEPS) {
-      // Merge the two soonest: the highest amount for the longer time, never less than either.
-      const [a, b] = kept.splice(0, 2) as [Step, Step];
-      kept.unshift({ amount: a.amount, expiresAt: b.expiresAt });
-    }
-    this.#floors.set(sig, kept);
-  }
-
-  /**
-   * The state a key without a live entry starts from: none below the bound; after evictions, the highest
-   * amount evicted under the same rule signature that has not expired, as if consumed at `now`.
-   */
-  #inherited(rule: StoreRule, now: number, member: string): RuleState | undefined {
-    if (this.#floors.size === 0) return undefined;
-    const sig = signature(rule);
-    const steps = live(this.#floors.get(sig), now);
-    if (steps === undefined) {
-      this.#floors.delete(sig);
-      return undefined;
-    }
-    if (steps !== this.#floors.get(sig)) this.#floors.set(sig, steps);
-    const amount = (steps[0] as Step).amount;
-    return evaluateRule(rule, undefined, now, amount, `floor:${member}`).next;
-  }
-
-  /** Drops the expired steps of one signature per write, walking the signatures round-robin. */
-  #pruneFloorSlice(now: number): void {
-    if (this.#floors.size === 0) return;
-    let next = this.#floorWalk?.next();
-    if (next === undefined || next.done) {
-      this.#floorWalk = this.#floors.entries();
-      next = this.#floorWalk.next();
-    }
-    if (next.done) return;
-    const [sig, steps] = next.value;
-    const kept = live(steps, now);
-    if (kept === undefined) this.#floors.delete(sig);
-    else if (kept !== steps) this.#floors.set(sig, kept);
-  }
-}
-
-/** The steps that have not expired at `now` (the same array if none has), or undefined if none is left. */
-function live(steps: Step[] | undefined, now: number): Step[] | undefined {
-  if (steps === undefined) return undefined;
-  let from = 0;
-  while (from < steps.length && (steps[from] as Step).expiresAt <= now) from++;
-  if (from === steps.length) return undefined;
-  return from === 0 ? steps : steps.slice(from);
 }
 
 function sameSignature(a: StoreRule, b: StoreRule): boolean {
@@ -285,11 +218,6 @@ function sameSignature(a: StoreRule, b: StoreRule): boolean {
     a.windowMs === b.windowMs &&
     a.algorithm === b.algorithm
   );
-}
-
-/** The rules whose keys can inherit each other's evicted counts: same algorithm, limit, window and period. */
-function signature(rule: StoreRule): string {
-  return `${rule.algorithm}|${rule.limit}|${rule.windowMs}|${rule.resetAt}|${rule.expireAt}`;
 }
 
 /**
