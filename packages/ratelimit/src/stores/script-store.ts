@@ -1,3 +1,4 @@
+import { classifyRedisError } from '../storage/errors.js';
 import { LIMIT_SCRIPT } from '../storage/script.js';
 import type { RuleOutcome, Store, StoreRequest } from '../store.js';
 
@@ -9,7 +10,7 @@ export interface ScriptClient {
 }
 
 function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.includes('NOSCRIPT');
+  return classifyRedisError(error).kind === 'noscript';
 }
 
 /**
