@@ -7,5 +7,5 @@ export { counterAmount, counterCommands, readCommand, storedValue } from './comm
 export type { RedisErrorKind } from './errors.js';
 export { classifyRedisError, isRefusal } from './errors.js';
 export type { StorageLayout, StoredValue, Usage, UsageContext } from './format.js';
-export { algorithmOfKey, decodeState, storageLayout, usageOf } from './format.js';
+export { algorithmOfKey, decodeState, storageLayout, storageLayouts, usageOf } from './format.js';
 export { LIMIT_SCRIPT } from './script.js';
