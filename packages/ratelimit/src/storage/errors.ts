@@ -3,37 +3,39 @@
 // prefix of their own (@upstash/redis: `Command failed: NOSCRIPT ...`, or the reply then `, command was:`),
 // so the code is found as a word of its own anywhere in the message, the first one winning.
 
-/** What a Redis error reply says, as far as a caller of periodkey acts on it. */
+/**
+ * What a Redis error reply says, as far as a caller of periodkey acts on it:
+ * - `noperm`: the user's ACL refuses a command (`command`, lower case, `cluster|slots` for a subcommand),
+ *   or a key or channel (`command` undefined);
+ * - `wrongpass`: the user name or password (Upstash: the token) is wrong; `noauth`: a password is required;
+ * - `wrongtype`: a key holds another type than the command (or periodkey's script) expects;
+ * - `moved`: a Cluster node does not serve the key's slot; `ask`: it does only for this command, while the
+ *   slot migrates; `crossslot`: a multi-key command's keys are in different slots;
+ * - `noscript`: EVALSHA of a script the server does not have (after a restart, a failover, SCRIPT FLUSH);
+ * - `loading`: the server is still loading its data set;
+ * - `script`: a Lua script failed (compiling or running) with no more specific code of its own;
+ * - `unknown-command`; `cluster-disabled`: `CLUSTER ...` on a server that is no Cluster node;
+ *   `db-out-of-range`: SELECT of a database the server does not have;
+ * - `err`: another `ERR` reply, whose own words say what is wrong;
+ * - `other`: anything else, such as another reply or a client's own error (a timeout, a closed connection).
+ */
 export type RedisErrorKind =
-  /** The user's ACL refuses a command (`command`, lower case, `cluster|slots` for a subcommand), or a key or channel (`command` undefined). */
   | { readonly kind: 'noperm'; readonly command: string | undefined }
   | {
-      readonly kind: /** The user name or password (Upstash: the token) is wrong. */
+      readonly kind:
         | 'wrongpass'
-        /** The server requires a password and none was given. */
         | 'noauth'
-        /** A key holds another type than the command (or periodkey's script) expects. */
         | 'wrongtype'
-        /** A Cluster node does not serve the key's slot (`MOVED`), or serves it only for this command while the slot migrates (`ASK`). */
         | 'moved'
         | 'ask'
-        /** A multi-key command whose keys are in different Cluster slots. */
         | 'crossslot'
-        /** EVALSHA of a script the server does not have (after a restart, a failover or SCRIPT FLUSH). */
         | 'noscript'
-        /** The server is still loading its data set after a start. */
         | 'loading'
-        /** A Lua script failed (a compile or run-time error), with no more specific code of its own. */
         | 'script'
-        /** The server does not know the command (an older server, or one renamed away). */
         | 'unknown-command'
-        /** `CLUSTER ...` on a server that is not a Cluster node. */
         | 'cluster-disabled'
-        /** SELECT of a database the server does not have. */
         | 'db-out-of-range'
-        /** Another `ERR` reply: the server's own words say what is wrong. */
         | 'err'
-        /** Anything else: another reply, or not a Redis reply (a client's own error such as a timeout). */
         | 'other';
     };
 
