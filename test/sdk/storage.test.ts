@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { IORedisStore } from '@periodkey/ioredis';
 import { type Algorithm, MemoryStore, parseKey, Ratelimit, type RuleObject } from '@periodkey/ratelimit';
 import { parseRule } from '@periodkey/ratelimit/keys';
@@ -8,9 +9,12 @@ import {
   storageLayout,
   usageOf,
 } from '@periodkey/ratelimit/storage';
+import { Cluster } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
+import { run } from '../../tools/periodkey/src/index.js';
 import { servers, testPrefix } from '../harness/index.js';
 import { Redis } from '../harness/ioredis.js';
+import { type BackendName, openBackend } from './backends.js';
 
 // The storage module against the truth: state written by the real SDK, through the Lua script on a real
 // Redis, decoded by the module, must mean what the SDK itself answers, on Redis and on the memory store.
@@ -112,4 +116,87 @@ test('a value that is not the layout decodes to nothing', () => {
   expect(
     decodeState('sliding', { type: 'zset', entries: [{ member: 'no-cost', score: 1 }] }),
   ).toBeUndefined();
+});
+
+/** `periodkey` in-process, its output as text; `--yes` and `--json`, so nothing asks. */
+async function periodkey(args: readonly string[], env: Readonly<Record<string, string>>) {
+  const [stdin, stdout, stderr] = [new PassThrough(), new PassThrough(), new PassThrough()];
+  stdin.end();
+  let out = '';
+  stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  stderr.resume();
+  const code = await run([...args, '--yes', '--json'], { stdin, stdout, stderr, env });
+  return { code, summary: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
+}
+
+const CARRY: readonly {
+  name: BackendName;
+  writer: () => Redis | Cluster;
+  env: () => Record<string, string>;
+}[] = [
+  {
+    name: 'standalone',
+    writer: () => new Redis(servers().redis.url),
+    env: () => ({ REDIS_URL: servers().redis.url }),
+  },
+  {
+    name: 'cluster',
+    writer: () => new Cluster(servers().cluster.nodes),
+    env: () => {
+      const [node] = servers().cluster.nodes;
+      return { REDIS_URL: `redis://${node?.host}:${node?.port}` };
+    },
+  },
+  {
+    name: 'upstash',
+    writer: () => new Redis(servers().upstash.redisUrl),
+    env: () => ({
+      UPSTASH_REDIS_REST_URL: servers().upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: servers().upstash.token,
+    }),
+  },
+];
+
+describe.each(CARRY)('on $name', ({ name, writer, env }) => {
+  test('a count carried over by `migrate --carry-over` is that many units used to the SDK', async () => {
+    const prefix = testPrefix();
+    const legacy = writer();
+    const backend = openBackend(name);
+    try {
+      await legacy.set(`${prefix}:user:7:/api`, '3');
+      await legacy.set(`${prefix}:user:8:/api`, '12');
+      const rl = new Ratelimit({ store: backend.store, prefix, rules: { monthly: '10/month' } });
+      // user:8 already called twice this month: the carried count adds to the SDK's own.
+      await rl.limit('user:8', { scope: '/api', cost: 2 });
+      const { code, summary } = await periodkey(
+        [
+          'migrate',
+          '--match',
+          `${prefix}:user:*`,
+          '--carry-over',
+          '--template',
+          `${prefix}:{identity}:{scope}`,
+          '--rule',
+          'monthly=10/month',
+          '--prefix',
+          prefix,
+        ],
+        env(),
+      );
+      expect(code).toBe(0);
+      expect(summary).toMatchObject({ keys_carried: 2, status: 'success' });
+
+      const [seven] = await rl.usage('user:7', { scope: '/api' });
+      expect(seven).toMatchObject({ used: 3, remaining: 7, limit: 10 });
+      const [eight] = await rl.usage('user:8', { scope: '/api' });
+      expect(eight).toMatchObject({ used: 14, remaining: 0 });
+      expect((await rl.limit('user:7', { scope: '/api', cost: 7 })).success).toBe(true);
+      expect((await rl.limit('user:7', { scope: '/api' })).success).toBe(false);
+    } finally {
+      legacy.disconnect();
+      await backend.close();
+    }
+  });
 });

@@ -1,4 +1,9 @@
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
+import {
+  type CounterAdd,
+  classifyRedisError,
+  type StorageLayout,
+  type StoredValue,
+} from '@periodkey/ratelimit/storage';
 
 /**
  * A key as SCAN returned it: a string when its bytes are valid UTF-8 (nearly always, and much cheaper to
@@ -14,11 +19,8 @@ export interface Backend {
   /** Where this points, with every credential removed: safe to print. */
   readonly label: string;
   readonly shards: readonly Shard[];
-  /**
-   * `--carry-over`: adds `units` to each periodkey counter, creating it with its expiry (`SET NX PXAT`)
-   * or adding to the count the SDK has already written (`INCRBY`, which keeps that key's TTL).
-   */
-  addCounts(writes: readonly CountWrite[]): Promise<void>;
+  /** `--carry-over`: adds each amount to its periodkey counter, by the storage module's `counterCommands`. */
+  addCounts(adds: readonly CounterAdd[]): Promise<void>;
   /**
    * One command (`[name, key, ...args]`), routed by its key as the deployment requires: the pre-flight's
    * probes. Rejects with the server's error.
@@ -37,12 +39,6 @@ export interface Backend {
 export interface Sample {
   readonly size: number;
   readonly keys: readonly Key[];
-}
-
-export interface CountWrite {
-  readonly key: string;
-  readonly units: number;
-  readonly expireAt: number;
 }
 
 export interface ScanPage {
@@ -93,5 +89,6 @@ export class DeleteCommand {
 
 /** An old server (`unknown command`) or an ACL without `+unlink` (`NOPERM ... 'unlink' command`). */
 function unlinkUnavailable(message: string): boolean {
-  return /unknown command/i.test(message) || (/NOPERM/.test(message) && /'unlink'/i.test(message));
+  const reply = classifyRedisError(message);
+  return reply.kind === 'unknown-command' || (reply.kind === 'noperm' && reply.command === 'unlink');
 }

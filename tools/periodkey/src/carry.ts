@@ -1,5 +1,5 @@
 import type { Rule } from '@periodkey/ratelimit/keys';
-import { MICRO as MICRO_UNITS } from '@periodkey/ratelimit/storage';
+import { counterAmount } from '@periodkey/ratelimit/storage';
 import type { Key } from './backend.js';
 import { UsageError } from './usage.js';
 
@@ -54,9 +54,7 @@ export function compileTemplate(
 
 /** The count in millionths for a legacy counter's value, or `undefined` if it is not a whole number. */
 export function unitsOf(value: string): number | undefined {
-  if (!/^\d+$/.test(value)) return undefined;
-  const units = Number(value) * MICRO_UNITS;
-  return Number.isSafeInteger(units) ? units : undefined;
+  return /^\d+$/.test(value) ? counterAmount(Number(value)) : undefined;
 }
 
 /**

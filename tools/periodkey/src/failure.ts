@@ -1,3 +1,5 @@
+import { classifyRedisError, type RedisErrorKind } from '@periodkey/ratelimit/storage';
+
 /** Connect and command timeouts (`--connect-timeout`, `--command-timeout`), in ms. */
 export interface Timeouts {
   readonly connectMs: number;
@@ -12,6 +14,21 @@ export interface Situation {
   readonly match: string;
 }
 
+/**
+ * Replies that name their cause better than the connection's last error does (which explains replies such
+ * as a bare `NOAUTH` after a wrong password, or a closed connection).
+ */
+const NAMES_CAUSE: ReadonlySet<RedisErrorKind['kind']> = new Set([
+  'noauth',
+  'noperm',
+  'wrongtype',
+  'err',
+  'script',
+  'unknown-command',
+  'cluster-disabled',
+  'db-out-of-range',
+]);
+
 const seconds = (ms: number) => `${ms / 1000} s`;
 
 /**
@@ -21,26 +38,31 @@ const seconds = (ms: number) => `${ms / 1000} s`;
  */
 export function explain(message: string, where: Situation, underlying?: string): string {
   const { label, timeouts } = where;
+  // ioredis's own summary when it found no node to ask (not a Redis reply).
   if (/Failed to refresh slots cache|None of startup nodes/.test(message)) {
     return `no node of the Redis Cluster at ${label} answered (${underlying ?? message}): check the host and port, that the nodes are up, and that the user may run CLUSTER SLOTS (+cluster|slots)`;
   }
-  const text = underlying && !/NOAUTH|NOPERM|ERR |WRONGTYPE/.test(message) ? underlying : message;
-  if (/WRONGPASS/.test(text) || /WRONGPASS/.test(underlying ?? '')) {
+  const text = underlying && !NAMES_CAUSE.has(classifyRedisError(message).kind) ? underlying : message;
+  const reply = classifyRedisError(text);
+  if (reply.kind === 'wrongpass' || classifyRedisError(underlying).kind === 'wrongpass') {
     if (label.startsWith('upstash')) {
       return `${label} refused the token (WRONGPASS): check --upstash-token or UPSTASH_REDIS_REST_TOKEN`;
     }
     return `${label} refused the user name or password of the URL (WRONGPASS): check them, or the user's ACL (is it on?)`;
   }
-  if (/NOAUTH/.test(text)) {
+  if (reply.kind === 'noauth') {
     return `${label} requires a password (NOAUTH): put the user and password in the URL, redis://user:password@host:port`;
   }
-  const command = /NOPERM.*'([^']+)' command/.exec(text)?.[1];
-  if (command !== undefined) {
-    return `the Redis user may not run ${command.toUpperCase()} (NOPERM): add +${command.toLowerCase()} to its ACL (ACL SETUSER <user> +${command.toLowerCase()})`;
+  if (reply.kind === 'noperm' && reply.command !== undefined) {
+    return `the Redis user may not run ${reply.command.toUpperCase()} (NOPERM): add +${reply.command} to its ACL (ACL SETUSER <user> +${reply.command})`;
   }
-  if (/NOPERM/.test(text)) {
+  if (reply.kind === 'noperm') {
     return `the Redis user may not touch keys matching ${JSON.stringify(where.match)} (NOPERM): add ~${where.match} to its ACL, or narrow --match to the keys it may touch`;
   }
+  if (reply.kind === 'loading') {
+    return `${label} is still loading its data (LOADING): run again once it is ready`;
+  }
+  // The client's and the system's own errors (not Redis replies): timeouts, refused or reset connections, DNS.
   if (/Command timed out|TimeoutError|aborted due to timeout/i.test(text)) {
     return `${label} did not answer within ${seconds(timeouts.commandMs)} (--command-timeout): check that the server is up and not blocked or overloaded, or raise --command-timeout`;
   }
@@ -50,7 +72,6 @@ export function explain(message: string, where: Situation, underlying?: string):
   if (/ENOTFOUND|EAI_AGAIN/.test(text)) {
     return `the host of ${label} is not known (DNS): check the host name`;
   }
-  if (/LOADING/.test(text)) return `${label} is still loading its data (LOADING): run again once it is ready`;
   if (/ECONNRESET|EPIPE|Connection is closed/.test(text)) {
     return `${label} closed the connection (${text}): check that it is a Redis server, that TLS matches the URL (rediss:// for TLS), and the server's log`;
   }

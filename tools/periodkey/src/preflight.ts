@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { classifyRedisError } from '@periodkey/ratelimit/storage';
 import type { Backend } from './backend.js';
 import { Explained, messageOf } from './failure.js';
 import { exampleKey } from './pattern.js';
@@ -34,10 +35,10 @@ export async function preflight(backend: Backend, match: string, probes: readonl
       try {
         await probe(backend, name === 'UNLINK' ? backend.deleteCommand.name : name, key, args);
       } catch (error) {
-        const message = messageOf(error);
-        if (/^(MOVED|ASK|CROSSSLOT)\b/.test(message)) {
+        const { kind } = classifyRedisError(error);
+        if (kind === 'moved' || kind === 'ask' || kind === 'crossslot') {
           throw new Explained(
-            `${backend.label} is a node of a Redis Cluster (${message.split(' ')[0]}), and the user may not run CLUSTER SLOTS, which finding every master needs: add +cluster|slots to its ACL (and do not pass --no-cluster)`,
+            `${backend.label} is a node of a Redis Cluster (${kind.toUpperCase()}), and the user may not run CLUSTER SLOTS, which finding every master needs: add +cluster|slots to its ACL (and do not pass --no-cluster)`,
             { cause: error },
           );
         }
@@ -53,8 +54,8 @@ async function probe(backend: Backend, name: string, key: string, args: readonly
   } catch (error) {
     if (name !== 'UNLINK' || !backend.deleteCommand.fallBack(messageOf(error))) throw error;
     await backend.send(['DEL', key]).catch((fallback: unknown) => {
-      // Neither UNLINK nor DEL: ask for UNLINK, the one the tool prefers.
-      throw new Error(messageOf(fallback).replace(/'del'/i, "'unlink'"), { cause: fallback });
+      // Neither UNLINK nor DEL: ask for UNLINK, the one the tool prefers (Redis names commands in lower case).
+      throw new Error(messageOf(fallback).replace("'del'", "'unlink'"), { cause: fallback });
     });
   }
 }

@@ -1,9 +1,16 @@
 import { isUtf8 } from 'node:buffer';
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
+import {
+  type CounterAdd,
+  classifyRedisError,
+  counterCommands,
+  readCommand,
+  type StorageLayout,
+  type StoredValue,
+  storedValue,
+} from '@periodkey/ratelimit/storage';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   type Backend,
-  type CountWrite,
   DeleteCommand,
   type Key,
   type Reading,
@@ -72,7 +79,7 @@ class RedisShard implements Shard {
       const group = groups[i] ?? [];
       if (result.status === 'fulfilled') deleted += result.value as number;
       else if (command !== this.command.name || this.command.fallBack(reason(result))) again.push(group);
-      else if (this.cluster && /^(MOVED|ASK) /.test(reason(result))) {
+      else if (this.cluster && isRedirect(result.reason)) {
         // The slot moved since the scan (resharding); the cluster client follows the redirection.
         deleted += (await this.cluster.call(this.command.name, ...group)) as number;
       } else throw result.reason;
@@ -84,7 +91,7 @@ class RedisShard implements Shard {
     return Promise.all(
       keys.map((key) =>
         this.client.getdel(key).catch((error: Error) => {
-          if (/^WRONGTYPE/.test(error.message)) return undefined;
+          if (classifyRedisError(error).kind === 'wrongtype') return undefined;
           throw error;
         }),
       ),
@@ -118,30 +125,19 @@ class RedisShard implements Shard {
 
 /** A key's value in `layout`; `undefined` if it is gone or of another type (WRONGTYPE). */
 async function readValue(client: Redis, key: Key, layout: StorageLayout): Promise<StoredValue | undefined> {
+  const [name, ...args] = readCommand(key, layout);
   try {
-    if (layout.type === 'string') {
-      const value = await client.get(key);
-      return value === null ? undefined : { type: 'string', value };
-    }
-    if (layout.type === 'hash') {
-      const values = await client.hmget(key, ...layout.fields);
-      if (values.every((value) => value === null)) return undefined;
-      return {
-        type: 'hash',
-        fields: Object.fromEntries(layout.fields.map((f, i) => [f, values[i] ?? null])),
-      };
-    }
-    const flat = await client.zrange(key, 0, -1, 'WITHSCORES');
-    if (flat.length === 0) return undefined;
-    const entries = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      entries.push({ member: flat[i] ?? '', score: Number(flat[i + 1]) });
-    }
-    return { type: 'zset', entries };
+    return storedValue(layout, await client.call(name, ...args));
   } catch (error) {
-    if (/^WRONGTYPE/.test(messageOf(error))) return undefined;
+    if (classifyRedisError(error).kind === 'wrongtype') return undefined;
     throw error;
   }
+}
+
+/** The slot moved since the scan (resharding), or is moving. */
+function isRedirect(error: unknown): boolean {
+  const { kind } = classifyRedisError(error);
+  return kind === 'moved' || kind === 'ask';
 }
 
 function clientOptions(timeouts: Timeouts): RedisOptions {
@@ -161,12 +157,15 @@ function clientOptions(timeouts: Timeouts): RedisOptions {
 }
 
 /** See {@link Backend.addCounts}; `client` routes each key (a Cluster client routes by slot). */
-async function addCounts(client: Redis | Cluster, writes: readonly CountWrite[]): Promise<void> {
+async function addCounts(client: Redis | Cluster, adds: readonly CounterAdd[]): Promise<void> {
+  const commands = adds.map(counterCommands);
   const created = await Promise.all(
-    writes.map(({ key, units, expireAt }) => client.set(key, units, 'PXAT', expireAt, 'NX')),
+    commands.map(({ create: [name, ...args] }) => client.call(name, ...args)),
   );
   await Promise.all(
-    writes.map(({ key, units }, i) => (created[i] === null ? client.incrby(key, units) : null)),
+    commands.map(({ increment: [name, ...args] }, i) =>
+      created[i] === null ? client.call(name, ...args) : null,
+    ),
   );
 }
 
@@ -220,7 +219,7 @@ export async function connectRedis(target: RedisTarget, timeouts: Timeouts, matc
     return await open(target, where, errors, explainError);
   } catch (error) {
     if (error instanceof UsageError || error instanceof Explained) throw error;
-    if (/DB index is out of range/.test(messageOf(error))) {
+    if (classifyRedisError(error).kind === 'db-out-of-range') {
       throw new UsageError(
         `${label} has no database ${target.db}: use one it has in the URL (0 to 15 unless its 'databases' setting says otherwise)`,
       );
@@ -262,7 +261,8 @@ async function inspect(
     try {
       await probe.call('CLUSTER', 'SLOTS');
     } catch (error) {
-      if (/cluster support disabled|NOPERM/i.test(messageOf(error))) return false;
+      const { kind } = classifyRedisError(error);
+      if (kind === 'cluster-disabled' || kind === 'noperm') return false;
       throw error;
     }
     if (target.db !== 0) {

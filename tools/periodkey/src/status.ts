@@ -1,6 +1,14 @@
 import type { Algorithm, ParsedKey } from '@periodkey/ratelimit';
 import type { Rule } from '@periodkey/ratelimit/keys';
-import type { Usage } from '@periodkey/ratelimit/storage';
+import {
+  algorithmOfKey,
+  decodeState,
+  readCommand,
+  storageLayout,
+  storageLayouts,
+  type Usage,
+  usageOf,
+} from '@periodkey/ratelimit/storage';
 import type { Key, Shard } from './backend.js';
 import type { Context, Outcome } from './context.js';
 import { displayKey, displayText, formatCount, formatDuration } from './format.js';
@@ -8,8 +16,16 @@ import type { Probe } from './preflight.js';
 import { estimateMatching } from './progress.js';
 
 const SCAN_COUNT = 1000;
-/** What `status` reads: each key's value in its algorithm's layout, and its TTL. */
-const PROBES: readonly Probe[] = [['GET'], ['HMGET', 'w'], ['ZRANGE', '0', '-1', 'WITHSCORES'], ['PTTL']];
+/** What `status` reads: each key's value in its algorithm's layout (one probe per command), and its TTL. */
+const PROBES: readonly Probe[] = [
+  ...new Map(
+    storageLayouts().map((layout) => {
+      const [name, , ...args] = readCommand('', layout);
+      return [name, [name, ...args] as const];
+    }),
+  ).values(),
+  ['PTTL'],
+];
 
 export interface StatusFlags {
   readonly match: string;
@@ -101,9 +117,6 @@ function table(rows: readonly Row[], now: number): string[] {
  */
 export async function statusCommand(ctx: Context, flags: StatusFlags): Promise<number> {
   const { parseKey } = await import('@periodkey/ratelimit');
-  const { algorithmOfKey, decodeState, storageLayout, usageOf } = await import(
-    '@periodkey/ratelimit/storage'
-  );
   const counts = { keysScanned: 0, keysDeleted: 0, keysKept: 0 };
   let periodkeyKeys = 0;
   const top = new Top(flags.top);

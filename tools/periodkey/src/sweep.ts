@@ -1,5 +1,6 @@
+import type { CounterAdd } from '@periodkey/ratelimit/storage';
 import { AdaptiveSize, Latency } from './adaptive.js';
-import type { Backend, CountWrite, Key, ScanPage, Shard } from './backend.js';
+import type { Backend, Key, ScanPage, Shard } from './backend.js';
 import { type Carry, type CarryTarget, unitsOf } from './carry.js';
 import type { RateCap } from './rate.js';
 
@@ -199,7 +200,7 @@ export class Sweep {
       else rest.push(key);
     }
     const values = fits.length > 0 ? await lane.shard.take(fits.map(({ key }) => key)) : [];
-    const writes: CountWrite[] = [];
+    const writes: CounterAdd[] = [];
     let deleted = 0;
     for (const [i, value] of values.entries()) {
       const fit = fits[i];
@@ -209,8 +210,8 @@ export class Sweep {
         continue;
       }
       deleted += 1;
-      const units = unitsOf(value);
-      if (units !== undefined) writes.push({ ...fit.target, units });
+      const amount = unitsOf(value);
+      if (amount !== undefined) writes.push({ ...fit.target, amount });
     }
     if (rest.length > 0) deleted += await lane.shard.remove(rest);
     await lane.backend.addCounts(writes);

@@ -1,8 +1,13 @@
-import type { StorageLayout, StoredValue } from '@periodkey/ratelimit/storage';
+import {
+  type CounterAdd,
+  classifyRedisError,
+  type StorageLayout,
+  type StoredValue,
+  storedValue,
+} from '@periodkey/ratelimit/storage';
 import { Redis } from '@upstash/redis';
 import {
   type Backend,
-  type CountWrite,
   DeleteCommand,
   type Key,
   type Reading,
@@ -84,7 +89,7 @@ class UpstashShard implements Shard {
   async take(keys: readonly Key[]): Promise<(string | null | undefined)[]> {
     const items = await pipelined(this.redis, keys, 1, (pipeline, key) => pipeline.getdel(String(key)));
     return items.map((item) => {
-      if (item.error?.startsWith('WRONGTYPE')) return undefined;
+      if (classifyRedisError(item.error).kind === 'wrongtype') return undefined;
       const value = result(item);
       return value === null ? null : String(value);
     });
@@ -121,31 +126,8 @@ class UpstashShard implements Shard {
 
 /** A reply in `layout`; `undefined` for a key that is gone or of another type (an error reply). */
 function stored(layout: StorageLayout, item: Item | undefined): StoredValue | undefined {
-  if (item?.error !== undefined) {
-    if (item.error.startsWith('WRONGTYPE')) return undefined;
-    throw new Error(item.error);
-  }
-  const value = item?.result;
-  if (layout.type === 'string') return value == null ? undefined : { type: 'string', value: String(value) };
-  if (layout.type === 'hash') {
-    // Without automatic deserialization HMGET answers a list; with it an object.
-    const values = Array.isArray(value)
-      ? value
-      : layout.fields.map((f) => (value as Record<string, unknown>)?.[f]);
-    if (values.every((v) => v == null)) return undefined;
-    return {
-      type: 'hash',
-      fields: Object.fromEntries(
-        layout.fields.map((f, i) => [f, values[i] == null ? null : String(values[i])]),
-      ),
-    };
-  }
-  const flat = (value ?? []) as unknown[];
-  if (flat.length === 0) return undefined;
-  const entries = [];
-  for (let i = 0; i < flat.length; i += 2)
-    entries.push({ member: String(flat[i]), score: Number(flat[i + 1]) });
-  return { type: 'zset', entries };
+  if (classifyRedisError(item?.error).kind === 'wrongtype') return undefined;
+  return storedValue(layout, result(item));
 }
 
 /** Keys seen that REST cannot name: a count and the first few. */
@@ -159,13 +141,17 @@ class Skipped {
   }
 }
 
-async function addCounts(redis: Redis, writes: readonly CountWrite[]): Promise<void> {
-  const created = await pipelined(redis, writes, 1, (pipeline, { key, units, expireAt }) =>
-    pipeline.set(key, units, { nx: true, pxat: expireAt }),
+/**
+ * See {@link Backend.addCounts}. The client's pipeline takes no raw command: each of `counterCommands(add)`
+ * goes by its typed method (`SET key amount PXAT expireAt NX`, then `INCRBY key amount` where it answered nil).
+ */
+async function addCounts(redis: Redis, adds: readonly CounterAdd[]): Promise<void> {
+  const created = await pipelined(redis, adds, 1, (pipeline, { key, amount, expireAt }) =>
+    pipeline.set(key, amount, { nx: true, pxat: expireAt }),
   );
-  const existing = writes.filter((_, i) => result(created[i]) === null);
-  for (const item of await pipelined(redis, existing, 1, (pipeline, { key, units }) =>
-    pipeline.incrby(key, units),
+  const existing = adds.filter((_, i) => result(created[i]) === null);
+  for (const item of await pipelined(redis, existing, 1, (pipeline, { key, amount }) =>
+    pipeline.incrby(key, amount),
   )) {
     result(item);
   }

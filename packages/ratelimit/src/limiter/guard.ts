@@ -1,5 +1,6 @@
 // internal: calls to the primary store, bounded in time, counted, and bypassed while the store is down.
 import { attempt, Deadlines, EXPIRED, type Expired, withTimeout } from '../deadline.js';
+import { classifyRedisError, isRefusal } from '../storage/errors.js';
 import type { Store, StoreRequest } from '../store.js';
 import type { StoreHealth } from '../stores/health.js';
 import type { RatelimitEvent, RatelimitStats, StoreOperation } from './types.js';
@@ -18,22 +19,6 @@ export class StoreFailure {
     /** The store answered, refusing the command for a reason that no retry fixes (see {@link isRefusal}). */
     readonly refused = false,
   ) {}
-}
-
-/**
- * Errors that say the store is up but refuses the command: a permission (ACL), credentials, a key of
- * another type (or holding what the script does not write) under the limiter's prefix, a node of a Redis
- * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), or a script error.
- * They are misconfiguration, not an outage: answering them by the failure policy or a fallback would hide
- * them for good (and fail open for ever), so `limit()` rejects with them.
- */
-export function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    /\b(NOPERM|WRONGPASS|NOAUTH|WRONGTYPE|MOVED|CROSSSLOT)\b|user_script|Error running script/.test(
-      error.message,
-    )
-  );
 }
 
 export interface GuardOptions {
@@ -228,7 +213,7 @@ async function probe(store: Store, options: GuardOptions): Promise<StoreHealth> 
     };
     if (store.health === undefined) return await bounded(() => peek(store, key));
     const health = await bounded(() => (store.health as NonNullable<Store['health']>)({ key, timeout }));
-    if (health.ok || !/NOPERM/.test(String(health.error?.message))) return health;
+    if (health.ok || classifyRedisError(health.error).kind !== 'noperm') return health;
     return await bounded(() => peek(store, key));
   } catch (error) {
     const latencyMs = performance.now() - started;

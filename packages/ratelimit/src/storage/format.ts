@@ -37,6 +37,11 @@ export function storageLayout(algorithm: Algorithm): StorageLayout {
   return LAYOUTS[algorithm];
 }
 
+/** Every layout the limiter writes, one per algorithm: what a tool that reads any key must be able to read. */
+export function storageLayouts(): readonly StorageLayout[] {
+  return Object.values(LAYOUTS);
+}
+
 /** The algorithm whose state a periodkey key holds: calendar keys count (`fixed`); rolling keys say by their tag. */
 export function algorithmOfKey(parsed: ParsedKey): Algorithm {
   return parsed.period.kind === 'calendar' ? 'fixed' : ALGORITHM_OF_TAG[parsed.period.tag];

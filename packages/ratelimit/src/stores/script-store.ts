@@ -1,3 +1,4 @@
+import { classifyRedisError } from '../storage/errors.js';
 import { LIMIT_SCRIPT } from '../storage/script.js';
 import type { RuleOutcome, Store, StoreRequest } from '../store.js';
 import {
@@ -19,7 +20,7 @@ export interface ScriptClient extends HealthProbe {
 }
 
 function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.includes('NOSCRIPT');
+  return classifyRedisError(error).kind === 'noscript';
 }
 
 /**
