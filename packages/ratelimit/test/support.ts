@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { IANAZone } from 'luxon';
 
 // Reproduce a failure with the seed (and path) that fast-check prints: FC_SEED=123 FC_PATH=4:2 pnpm vitest run ...
+// FC_RUNS sets the runs per property: 10,000 in `pnpm test` (CI), fewer in `pnpm test:unit`'s quick loop.
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 const path = process.env.FC_PATH;
 export const RUNS: fc.Parameters<unknown> = {
-  numRuns: 10_000,
+  numRuns: Number(process.env.FC_RUNS ?? 10_000),
   ...(seed === undefined ? {} : { seed }),
   ...(path === undefined ? {} : { path }),
 };

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { IORedisStore } from '@periodkey/ioredis';
 import { type Identity, isPeriodkeyKey, Ratelimit, type RuleObject } from '@periodkey/ratelimit';
+import { type RedisServer, startRedis } from '@periodkey/test';
 import { Cluster, Redis } from 'ioredis';
-import { type RedisServer, startRedis } from '../../../test/harness/index.js';
 
 /** The built CLI; `PERIODKEY_CLI_BIN` runs another build (such as the one before a fix) against the same tests. */
 const BIN = process.env.PERIODKEY_CLI_BIN ?? fileURLToPath(new URL('../dist/bin.js', import.meta.url));

@@ -1,11 +1,8 @@
-import { Cluster } from 'ioredis';
 import { describe, expect, test } from 'vitest';
-import { servers } from '../../../test/harness/index.js';
 import { AdaptiveSize, Latency, TARGET_COMMAND_MS } from '../src/adaptive.js';
 import { compileTemplate, unitsOf } from '../src/carry.js';
 import { displayKey, formatCount, formatDuration } from '../src/format.js';
 import { matchesEverything } from '../src/pattern.js';
-import { keySlot } from '../src/slot.js';
 import { redactUrl, resolveTarget, secretsOf } from '../src/target.js';
 
 describe('matchesEverything', () => {
@@ -64,28 +61,6 @@ describe('Latency', () => {
     latency.serverTime(0, 1);
     // Sent behind three batches still in flight: 4 ms after the round trip, for four batches.
     expect(latency.serverTime(10, 15, 3)).toBe(1);
-  });
-});
-
-describe('keySlot', () => {
-  test('equals CLUSTER KEYSLOT for ASCII, UTF-8, binary and hash-tagged keys', async () => {
-    const cluster = new Cluster(servers().cluster.nodes);
-    try {
-      const keys = [
-        'ratelimit:user:1',
-        'ratelimit:{user:42}:/api:monthly:202611',
-        '{}:empty-tag',
-        'a{b}{c}',
-        'open{only',
-        'ключ:🔑',
-        Buffer.from([0xff, 0x00, 0x7b, 0x41, 0x7d, 0xfe]),
-        '',
-      ];
-      const expected = await Promise.all(keys.map((key) => cluster.call('CLUSTER', 'KEYSLOT', key)));
-      expect(keys.map(keySlot)).toEqual(expected);
-    } finally {
-      cluster.disconnect();
-    }
   });
 });
 

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { servers, testPrefix } from '@periodkey/test';
 import { afterEach, expect, test } from 'vitest';
-import { servers, testPrefix } from '../../../test/harness/index.js';
 
 // Seed 001's verification of a multi-instance deployment: two server processes share one Redis, and 200
 // requests alternate between them against a 100-per-minute route. The children run the build.

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAclUser, servers, startRedis, testPrefix } from '@periodkey/test';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createAclUser, servers, startRedis, testPrefix } from '../../../test/harness/index.js';
 import { existing, Owned, runCli, snapshot, writeDataSet } from './helpers.js';
 
 const client = new Redis(servers().redis.url);

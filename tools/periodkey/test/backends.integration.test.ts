@@ -1,7 +1,8 @@
 import { buildKey, keyExpiry, periodAt } from '@periodkey/ratelimit/keys';
+import { servers, testPrefix } from '@periodkey/test';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { servers, testPrefix } from '../../../test/harness/index.js';
+import { keySlot } from '../src/slot.js';
 import { existing, runCli, snapshot, writeDataSet } from './helpers.js';
 
 // The same scenarios against a standalone Redis, a 3-master Redis Cluster and the Upstash-compatible REST
@@ -214,5 +215,27 @@ describe.each(backends)('on $name', (backend) => {
         legacy.map((key) => Buffer.from(key)),
       ),
     ).toBe(0);
+  });
+});
+
+describe('keySlot', () => {
+  test('equals CLUSTER KEYSLOT for ASCII, UTF-8, binary and hash-tagged keys', async () => {
+    const cluster = new Cluster(servers().cluster.nodes);
+    try {
+      const keys = [
+        'ratelimit:user:1',
+        'ratelimit:{user:42}:/api:monthly:202611',
+        '{}:empty-tag',
+        'a{b}{c}',
+        'open{only',
+        'ключ:🔑',
+        Buffer.from([0xff, 0x00, 0x7b, 0x41, 0x7d, 0xfe]),
+        '',
+      ];
+      const expected = await Promise.all(keys.map((key) => cluster.call('CLUSTER', 'KEYSLOT', key)));
+      expect(keys.map(keySlot)).toEqual(expected);
+    } finally {
+      cluster.disconnect();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
+import { servers, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterAll, expect, test } from 'vitest';
-import { servers, testPrefix } from '../../../test/harness/index.js';
 import { type Io, run } from '../src/index.js';
 import { existing, writeDataSet } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createAclUser, servers, startRedis, testPrefix } from '@periodkey/test';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createAclUser, servers, startRedis, testPrefix } from '../../../test/harness/index.js';
 import { globMatch, matchesEverything } from '../src/pattern.js';
 import { type CliRun, existing, Owned, runCli, scanAll, sdk, writeDataSet } from './helpers.js';
 

@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+
+// The built package (dist), each in a process of its own where it matters: what no test of the sources can
+// show. Integration: it needs `pnpm build` first, which `pnpm test` runs.
+
+describe('a limiter never keeps its process alive', () => {
+  test('an unclosed limiter whose primary is down does not keep the process alive', async () => {
+    // The built package, in a process of its own: it must exit by itself while probes are scheduled.
+    const script = `
+      import { Ratelimit } from '@periodkey/ratelimit';
+      const store = { evaluate: async () => { throw new Error('down'); }, delete: async () => {},
+        health: async () => ({ ok: false, latencyMs: 0 }) };
+      const rl = new Ratelimit({ store, rules: { m: '1/minute' }, probe: { initialDelay: 50_000, maxDelay: 60_000 } });
+      for (let i = 0; i < 5; i++) await rl.limit('x');
+      console.log(rl.stats().fallbackActive);
+    `;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const started = performance.now();
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd,
+      timeout: 20_000,
+    });
+    expect(stdout.trim()).toBe('true');
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+
+  test('a limiter with a long timeout does not keep the process alive once its calls are answered', async () => {
+    const script = `
+      import { Ratelimit } from '@periodkey/ratelimit';
+      const store = { evaluate: async (r) => r.rules.map(() => ({ allowed: true, used: 1, reset: 0, retryAt: 0 })),
+        delete: async () => {} };
+      const rl = new Ratelimit({ store, rules: { m: '1/minute' }, timeout: 600_000 });
+      console.log((await rl.limit('x')).reason);
+    `;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd,
+      timeout: 20_000,
+    });
+    expect(stdout.trim()).toBe('store');
+  });
+});
+
+describe('the build', () => {
+  test('the core does not load prom-client', async () => {
+    const source = await fs.readFile(new URL('../dist/index.js', import.meta.url), 'utf8');
+    expect(source).not.toContain('prom-client');
+  });
+});
