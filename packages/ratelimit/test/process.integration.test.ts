@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
@@ -49,5 +51,41 @@ describe('the build', () => {
   test('the core does not load prom-client', async () => {
     const source = await fs.readFile(new URL('../dist/index.js', import.meta.url), 'utf8');
     expect(source).not.toContain('prom-client');
+  });
+});
+
+describe('the core does not depend on its adapters', () => {
+  test('an application without @periodkey/ioredis gets a typed error naming the install line', async () => {
+    // An application's node_modules with the built core and its dependencies only: a copy, so that
+    // resolution from the core never walks up into this repository's node_modules.
+    const app = await fs.mkdtemp(path.join(os.tmpdir(), 'periodkey-app-'));
+    try {
+      const core = path.join(app, 'node_modules/@periodkey/ratelimit');
+      await fs.mkdir(core, { recursive: true });
+      await fs.cp(new URL('../package.json', import.meta.url), path.join(core, 'package.json'));
+      await fs.cp(new URL('../dist', import.meta.url), path.join(core, 'dist'), { recursive: true });
+      for (const dependency of ['date-fns', 'date-fns-tz', 'fastest-levenshtein']) {
+        const real = await fs.realpath(
+          fileURLToPath(new URL(`../node_modules/${dependency}`, import.meta.url)),
+        );
+        await fs.symlink(real, path.join(app, 'node_modules', dependency));
+      }
+      const script = `
+        import { Ratelimit, isInvalidOptionError } from '@periodkey/ratelimit';
+        const rl = new Ratelimit({ rules: { m: '1/minute' }, store: 'redis://127.0.0.1:6379' });
+        try { await rl.limit('x'); console.log('admitted'); }
+        catch (error) { console.log(isInvalidOptionError(error), error.message); }
+      `;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: app,
+        timeout: 20_000,
+      });
+      expect(stdout.trim()).toBe(
+        'true the store needs @periodkey/ioredis, which could not be loaded; install it with its client: ' +
+          '`npm install @periodkey/ioredis ioredis`, or pass a store explicitly',
+      );
+    } finally {
+      await fs.rm(app, { recursive: true, force: true });
+    }
   });
 });
