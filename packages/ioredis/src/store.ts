@@ -1,5 +1,11 @@
 import { InvalidOptionError } from '@periodkey/ratelimit';
-import { ScriptStore } from '@periodkey/ratelimit/store';
+import {
+  checkHealth,
+  defaultHealthKey,
+  type HealthOptions,
+  ScriptStore,
+  type StoreHealth,
+} from '@periodkey/ratelimit/store';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** ioredis options for a limiter's client; see the README. */
@@ -10,9 +16,7 @@ export type IORedisClient = Redis | Cluster;
 
 /**
  * The periodkey store over ioredis. Every key of one call shares a hash tag, so on a Cluster the script
- * runs on the one node that owns the identity's slot. Its `health()` is the script store's; on a Cluster
- * every master known to the client must answer `PING` and report `cluster_state:ok` (`CLUSTER INFO`): a
- * cluster with a slot range down is not healthy (needs `+cluster|info` too).
+ * runs on the one node that owns the identity's slot.
  *
  * @example
  * const store = new IORedisStore(new Redis(process.env.REDIS_URL));
@@ -20,6 +24,7 @@ export type IORedisClient = Redis | Cluster;
 export class IORedisStore extends ScriptStore {
   /** The client, for closing it (`store.client.quit()`). */
   readonly client: IORedisClient;
+  readonly #healthKey = defaultHealthKey();
 
   /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
   constructor(client: IORedisClient) {
@@ -32,11 +37,26 @@ export class IORedisStore extends ScriptStore {
       evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
       eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
       unlink: (keys) => client.unlink(...keys),
-      ping: () => (client.isCluster ? clusterPing(client as Cluster) : client.ping()),
-      write: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
-      read: (key) => client.get(key),
     });
     this.client = client;
+  }
+
+  /**
+   * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back, within
+   * `timeout`. On a Cluster, every master known to the client must answer `PING` and report
+   * `cluster_state:ok` (`CLUSTER INFO`): a cluster with a slot range down is not healthy. Never throws.
+   * Needs `+ping +set +get` (and `+cluster|info` on a Cluster) and the key in the ACL.
+   */
+  health(options: HealthOptions = {}): Promise<StoreHealth> {
+    const client = this.client;
+    return checkHealth(
+      {
+        ping: () => (client.isCluster ? clusterPing(client as Cluster) : client.ping()),
+        write: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
+        read: (key) => client.get(key),
+      },
+      { key: this.#healthKey, ...options },
+    );
   }
 
   /**

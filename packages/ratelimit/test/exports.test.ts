@@ -25,7 +25,7 @@ const TIERS: Record<string, readonly string[]> = {
     'isStoreUnavailableError',
     'parseKey',
   ],
-  '@periodkey/ratelimit/store': ['ScriptStore'],
+  '@periodkey/ratelimit/store': ['ScriptStore', 'checkHealth', 'defaultHealthKey'],
   '@periodkey/ratelimit/keys': [
     'Keyspace',
     'PeriodClock',

@@ -8,12 +8,17 @@ import {
   type RatelimitOptions,
   StoreUnavailableError,
 } from '@periodkey/ratelimit';
-import type { RuleOutcome, Store, StoreHealth, StoreRequest } from '@periodkey/ratelimit/store';
+import {
+  checkHealth,
+  type RuleOutcome,
+  type Store,
+  type StoreHealth,
+  type StoreRequest,
+} from '@periodkey/ratelimit/store';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Deadlines, EXPIRED } from '../src/deadline.js';
 import { prometheusMetrics } from '../src/prometheus.js';
-import { checkHealth } from '../src/stores/health.js';
 
 // Unit tests of the failure policy, the fallback store, probes, events, stats and metrics, over stores that
 // fail on command (fakes of the Store port, no Redis). The faults against real servers are in test/resilience.

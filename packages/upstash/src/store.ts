@@ -1,5 +1,11 @@
 import { InvalidOptionError } from '@periodkey/ratelimit';
-import { ScriptStore } from '@periodkey/ratelimit/store';
+import {
+  checkHealth,
+  defaultHealthKey,
+  type HealthOptions,
+  ScriptStore,
+  type StoreHealth,
+} from '@periodkey/ratelimit/store';
 import { Redis } from '@upstash/redis';
 
 /**
@@ -11,6 +17,7 @@ import { Redis } from '@upstash/redis';
  */
 export class UpstashStore extends ScriptStore {
   readonly client: Redis;
+  readonly #healthKey = defaultHealthKey();
 
   /** @throws {InvalidOptionError} when `client` is not an `@upstash/redis` client. */
   constructor(client: Redis) {
@@ -23,11 +30,24 @@ export class UpstashStore extends ScriptStore {
       evalsha: (sha, keys, args) => client.evalsha(sha, keys, args),
       eval: (source, keys, args) => client.eval(source, keys, args),
       unlink: (keys) => client.unlink(...keys),
-      ping: () => client.ping(),
-      write: (key, value, ttlMs) => client.set(key, value, { px: ttlMs }),
-      read: (key) => client.get(key),
     });
     this.client = client;
+  }
+
+  /**
+   * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back (three REST
+   * requests), within `timeout`. Never throws.
+   */
+  health(options: HealthOptions = {}): Promise<StoreHealth> {
+    const client = this.client;
+    return checkHealth(
+      {
+        ping: () => client.ping(),
+        write: (key, value, ttlMs) => client.set(key, value, { px: ttlMs }),
+        read: (key) => client.get(key),
+      },
+      { key: this.#healthKey, ...options },
+    );
   }
 
   /** A store on a new client, as `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` select it. */

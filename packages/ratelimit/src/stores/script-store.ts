@@ -1,19 +1,9 @@
 import { classifyRedisError } from '../storage/errors.js';
 import { LIMIT_SCRIPT } from '../storage/script.js';
 import type { RuleOutcome, Store, StoreRequest } from '../store.js';
-import {
-  checkHealth,
-  defaultHealthKey,
-  type HealthOptions,
-  type HealthProbe,
-  type StoreHealth,
-} from './health.js';
 
-/**
- * The few Redis operations a Lua-backed store needs, the health check's among them; each adapter package
- * maps its client onto them.
- */
-export interface ScriptClient extends HealthProbe {
+/** The few Redis operations a Lua-backed store needs; each adapter package maps its client onto them. */
+export interface ScriptClient {
   evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
   eval(source: string, keys: string[], args: string[]): Promise<unknown>;
   unlink(keys: string[]): Promise<unknown>;
@@ -29,7 +19,6 @@ function isNoScript(error: unknown): boolean {
  */
 export class ScriptStore implements Store {
   readonly #client: ScriptClient;
-  readonly #healthKey = defaultHealthKey();
 
   constructor(client: ScriptClient) {
     this.#client = client;
@@ -66,13 +55,5 @@ export class ScriptStore implements Store {
 
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length > 0) await this.#client.unlink([...keys]);
-  }
-
-  /**
-   * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back, within
-   * `timeout`. Never throws. Needs `+ping +set +get` and the key in the ACL.
-   */
-  health(options: HealthOptions = {}): Promise<StoreHealth> {
-    return checkHealth(this.#client, { key: this.#healthKey, ...options });
   }
 }
