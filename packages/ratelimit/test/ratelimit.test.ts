@@ -130,3 +130,19 @@ describe('bad options throw typed errors that say what to change', () => {
     await expect(rl.limit('x', { limits: { m: 0 } })).rejects.toThrow(/limit override for rule "m"/);
   });
 });
+
+describe('the order of the option checks', () => {
+  test('every other option is checked before the rules and the key parts, so its error is the one reported', () => {
+    const error = (options: object) => {
+      try {
+        new Ratelimit(options as RatelimitOptions);
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+      return 'no error';
+    };
+    expect(error({ rules: { a: 'bad' }, failure: 'x' })).toMatch(/^failure must be/);
+    expect(error({ rules: { a: '1/minute' }, prefix: 'a b', store: 'foo://' })).toMatch(/^store URL scheme/);
+    expect(error({ rules: { a: '1/minute' }, now: 5, onEvent: 5 })).toMatch(/^now must be/);
+  });
+});

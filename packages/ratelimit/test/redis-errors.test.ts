@@ -96,6 +96,15 @@ describe('isRefusal', () => {
     }
     expect(isRefusal('NOPERM No permissions to access a key')).toBe(false);
   });
+
+  test('a script’s failure is a refusal whatever codes its message quotes', () => {
+    const message =
+      'ERR user_script:3: ASK me later, LOADING, then WRONGTYPE script: 4b1c..., on @user_function';
+    expect(isRefusal(new Error(message))).toBe(true);
+    expect(isRefusal(new Error('ERR Error running script (call to f_4b1c): NOSCRIPT in a string'))).toBe(
+      true,
+    );
+  });
 });
 
 describe('the carry-over write', () => {

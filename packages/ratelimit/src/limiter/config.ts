@@ -83,16 +83,6 @@ export function readConfig(
       `rules must be an object naming at least one rule, e.g. { rules: { monthly: '10/month' } }, got ${describeValue(rules)}`,
     );
   }
-  const ruleList = Object.entries(rules).map(([name, input]) => parseRule(name, input));
-  const prefix = options.prefix ?? 'ratelimit';
-  const keyspace = new Keyspace({
-    prefix,
-    timeZone: options.timeZone ?? 'UTC',
-    rules: ruleList,
-    ...(options.tokenSecret === undefined ? {} : { tokenSecret: options.tokenSecret }),
-    ...(options.maxIdentityLength === undefined ? {} : { maxIdentityLength: options.maxIdentityLength }),
-    ...(options.maxScopeLength === undefined ? {} : { maxScopeLength: options.maxScopeLength }),
-  });
   const { failure = 'open', fallback, onEvent, store } = options;
   if (failure !== 'open' && failure !== 'closed') {
     throw new InvalidOptionError(
@@ -109,11 +99,7 @@ export function readConfig(
   if (maxDelay < initialDelay || !Number.isFinite(maxDelay)) {
     throw new InvalidOptionError('probe.maxDelay must be finite and at least probe.initialDelay');
   }
-  const listener = fn(onEvent, 'onEvent', 'a function (event) => void');
-  return {
-    keyspace,
-    ruleNames: ruleList.map((rule) => rule.name),
-    prefix,
+  const checked = {
     ...(typeof store === 'object' && store !== null
       ? { store: checkedStore(store), source: undefined }
       : { store: undefined, source: storeSource(store, env) }),
@@ -129,8 +115,20 @@ export function readConfig(
     timeout: positiveMs(options.timeout, 1000, 'timeout', '{ timeout: 1000 }'),
     fallback,
     probe: { initialDelay, maxDelay },
-    onEvent: listener === undefined ? undefined : safely(listener),
+    onEvent: safely(fn(onEvent, 'onEvent', 'a function (event) => void')),
   };
+  // The key parts last: a bad rule, zone or prefix is reported after every other option, as it always was.
+  const ruleList = Object.entries(rules).map(([name, input]) => parseRule(name, input));
+  const prefix = options.prefix ?? 'ratelimit';
+  const keyspace = new Keyspace({
+    prefix,
+    timeZone: options.timeZone ?? 'UTC',
+    rules: ruleList,
+    ...(options.tokenSecret === undefined ? {} : { tokenSecret: options.tokenSecret }),
+    ...(options.maxIdentityLength === undefined ? {} : { maxIdentityLength: options.maxIdentityLength }),
+    ...(options.maxScopeLength === undefined ? {} : { maxScopeLength: options.maxScopeLength }),
+  });
+  return { ...checked, keyspace, ruleNames: ruleList.map((rule) => rule.name), prefix };
 }
 
 function isStore(value: unknown): value is Store {
@@ -233,7 +231,10 @@ function checkedClock(now: (() => number) | undefined): () => number {
 }
 
 /** Calls a listener so that its exceptions never reach the limiter; the first one is reported as a warning. */
-function safely(listener: (event: RatelimitEvent) => void): (event: RatelimitEvent) => void {
+function safely(
+  listener: ((event: RatelimitEvent) => void) | undefined,
+): ((event: RatelimitEvent) => void) | undefined {
+  if (listener === undefined) return undefined;
   let warned = false;
   return (event) => {
     try {

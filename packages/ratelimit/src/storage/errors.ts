@@ -92,8 +92,10 @@ const REFUSALS: ReadonlySet<RedisErrorKind['kind']> = new Set([
  * another type (or holding what the script does not write) under the limiter's prefix, a node of a Redis
  * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), or a script error.
  * They are misconfiguration, not an outage: no retry fixes them. (`ASK` is a slot in migration, which a
- * retry through a Cluster client does fix; `LOADING` and `NOSCRIPT` pass too.)
+ * retry through a Cluster client does fix; `LOADING` and `NOSCRIPT` pass too.) A script's failure is one
+ * whatever words its message quotes.
  */
 export function isRefusal(error: unknown): boolean {
-  return error instanceof Error && REFUSALS.has(classifyRedisError(error).kind);
+  if (!(error instanceof Error)) return false;
+  return SCRIPT.test(error.message) || REFUSALS.has(classifyRedisError(error).kind);
 }
