@@ -1,6 +1,6 @@
+import { servers, testPrefix } from '@periodkey/test';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { servers, testPrefix } from './harness/index.js';
 
 describe('3-master Redis Cluster from the harness', () => {
   let cluster: Cluster;

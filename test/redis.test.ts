@@ -1,6 +1,6 @@
+import { createAclUser, servers, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createAclUser, servers, testPrefix } from './harness/index.js';
 
 describe('standalone redis-server from the harness', () => {
   let redis: Redis;

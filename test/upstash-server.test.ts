@@ -1,6 +1,3 @@
-import { Redis } from '@upstash/redis';
-import { Redis as IORedis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type RedisServer,
   servers,
@@ -8,7 +5,10 @@ import {
   startUpstashServer,
   testPrefix,
   type UpstashServer,
-} from './harness/index.js';
+} from '@periodkey/test';
+import { Redis } from '@upstash/redis';
+import { Redis as IORedis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 
 const NON_ASCII = 'héllo ✓ 日本';
 const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';

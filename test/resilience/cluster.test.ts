@@ -1,8 +1,8 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import type { RatelimitEvent } from '@periodkey/ratelimit';
+import { type RedisCluster, type RedisServer, startCluster } from '@periodkey/test';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { type RedisCluster, type RedisServer, startCluster } from '../harness/index.js';
 import {
   expectBounded,
   expectCountingRight,

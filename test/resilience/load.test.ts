@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IORedisStore } from '@periodkey/ioredis';
+import { type RedisServer, startRedis, startUpstashServer, type UpstashServer } from '@periodkey/test';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { type RedisServer, startRedis, startUpstashServer, type UpstashServer } from '../harness/index.js';
 import {
   expectBounded,
   expectCountingRight,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { IORedisStore } from '@periodkey/ioredis';
+import { createAclUser, type RedisServer, startRedis } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createAclUser, type RedisServer, startRedis } from '../harness/index.js';
 import {
   expectCountingRight,
   expectMetrics,

@@ -8,9 +8,9 @@ import {
 } from '@periodkey/ratelimit';
 import { prometheusMetrics } from '@periodkey/ratelimit/prometheus';
 import type { Store } from '@periodkey/ratelimit/store';
+import { testPrefix } from '@periodkey/test';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
-import { testPrefix } from '../harness/index.js';
 
 /** The limiters' timeout in these tests, and what a call may take beyond it on a loaded CI machine. */
 export const TIMEOUT = 200;

@@ -1,13 +1,13 @@
-import { UpstashStore } from '@periodkey/upstash';
-import { Redis } from '@upstash/redis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type Fault,
   type RedisServer,
   startRedis,
   startUpstashServer,
   type UpstashServer,
-} from '../harness/index.js';
+} from '@periodkey/test';
+import { UpstashStore } from '@periodkey/upstash';
+import { Redis } from '@upstash/redis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   expectCountingRight,
   expectMetrics,

@@ -1,8 +1,8 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import { Ratelimit } from '@periodkey/ratelimit';
+import { createAclUser, servers, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { expect, test } from 'vitest';
-import { createAclUser, servers, testPrefix } from '../harness/index.js';
 
 // The ACL that packages/ioredis/README.md documents for an application, tested as written: Redis checks
 // the commands a script calls against the caller's ACL too.

@@ -1,10 +1,10 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import { MemoryStore } from '@periodkey/ratelimit';
 import type { Store } from '@periodkey/ratelimit/store';
+import { servers } from '@periodkey/test';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';
-import { servers } from '../harness/index.js';
 
 /** A store of one kind, and what the tests need to look at the keys it wrote. */
 export interface Backend {

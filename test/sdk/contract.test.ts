@@ -1,6 +1,6 @@
 import { parseKey, Ratelimit, type RatelimitOptions } from '@periodkey/ratelimit';
+import { testPrefix } from '@periodkey/test';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { testPrefix } from '../harness/index.js';
 import { BACKENDS, type Backend, type BackendName, openBackend } from './backends.js';
 
 // One contract, four stores: every scenario runs on memory, standalone Redis, the Cluster and the

@@ -1,9 +1,9 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import { MemoryStore, Ratelimit } from '@periodkey/ratelimit';
+import { servers, testPrefix } from '@periodkey/test';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { servers, testPrefix } from '../harness/index.js';
 
 const ENV = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'REDIS_URL'] as const;
 

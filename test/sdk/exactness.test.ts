@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { servers, testPrefix } from '@periodkey/test';
 import { describe, expect, test } from 'vitest';
-import { servers, testPrefix } from '../harness/index.js';
 
 const run = promisify(execFile);
 const HAMMER = fileURLToPath(new URL('./hammer.mjs', import.meta.url));

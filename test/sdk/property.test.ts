@@ -6,9 +6,9 @@ import {
   type RatelimitOptions,
   type RuleObject,
 } from '@periodkey/ratelimit';
+import { testPrefix } from '@periodkey/test';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { testPrefix } from '../harness/index.js';
 import { BACKENDS, type Backend, openBackend } from './backends.js';
 
 // Issue 11: random sequences of calls through the public API, with random rules, options, identities,

@@ -1,8 +1,8 @@
 import { classifyRedisError, isRefusal, type RedisErrorKind } from '@periodkey/ratelimit/storage';
+import { createAclUser, type RedisServer, servers, startRedis, testPrefix } from '@periodkey/test';
 import { Redis as Upstash } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createAclUser, type RedisServer, servers, startRedis, testPrefix } from '../harness/index.js';
 
 // The classifier's table held to real servers: each kind provoked on redis-server, a Redis Cluster node and
 // the Upstash-compatible REST server, through the clients periodkey runs on (ioredis, @upstash/redis).

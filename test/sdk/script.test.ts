@@ -1,9 +1,9 @@
 import { IORedisStore } from '@periodkey/ioredis';
 import { Ratelimit } from '@periodkey/ratelimit';
 import { LIMIT_SCRIPT } from '@periodkey/ratelimit/storage';
+import { servers, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { servers, testPrefix } from '../harness/index.js';
 
 describe('the limiter script', () => {
   let redis: Redis;

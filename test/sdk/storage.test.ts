@@ -9,11 +9,11 @@ import {
   storageLayout,
   usageOf,
 } from '@periodkey/ratelimit/storage';
+import { servers, testPrefix } from '@periodkey/test';
+import { Redis } from '@periodkey/test/ioredis';
 import { Cluster } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import { run } from '../../tools/periodkey/src/index.js';
-import { servers, testPrefix } from '../harness/index.js';
-import { Redis } from '../harness/ioredis.js';
 import { type BackendName, openBackend } from './backends.js';
 
 // The storage module against the truth: state written by the real SDK, through the Lua script on a real

@@ -7,11 +7,11 @@ import {
   type RatelimitResult,
 } from '@periodkey/ratelimit';
 import { SLIDING_BUCKETS } from '@periodkey/ratelimit/storage';
+import { servers, testPrefix } from '@periodkey/test';
 import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { servers, testPrefix } from '../harness/index.js';
 import { type Backend, type BackendName, openBackend } from './backends.js';
 
 // Issue 11, the findings that need a real Redis: every Redis store against the memory store.

@@ -156,6 +156,7 @@ export function summarize(output: Output, command: string, outcome: Outcome, dur
       keys_kept: counts.keysKept,
       duration_ms: durationMs,
       status,
+      ...(counts.keysUnconfirmed ? { keys_unconfirmed: counts.keysUnconfirmed } : {}),
       ...(error === undefined ? {} : { error }),
       ...outcome.fields,
     },

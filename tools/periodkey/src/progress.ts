@@ -9,6 +9,11 @@ export interface Counts {
   readonly keysScanned: number;
   readonly keysDeleted: number;
   readonly keysKept: number;
+  /**
+   * Keys in delete batches sent and not yet answered. Zero once a sweep ends by itself; after a second
+   * signal, those keys may or may not be gone (Redis runs what it received), and the rerun counts the rest.
+   */
+  readonly keysUnconfirmed?: number;
 }
 
 /** JSON (and non-TTY) progress lines come this often. */

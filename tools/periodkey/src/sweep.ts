@@ -56,6 +56,8 @@ export class Sweep {
   keysScanned = 0;
   keysDeleted = 0;
   keysKept = 0;
+  /** Keys in delete batches sent and not yet answered (see `Counts.keysUnconfirmed`). */
+  keysUnconfirmed = 0;
   /** `inspect` and `count`: keys that would be deleted (with `inspect`: those still there for TYPE). */
   keysToDelete = 0;
   /** Legacy counters whose count went to a periodkey key (`inspect`: strings that fit the template). */
@@ -182,9 +184,14 @@ export class Sweep {
       return;
     }
     const { carry } = this.options;
-    const deleted = carry ? await this.carry(lane, keys, carry) : await lane.shard.remove(keys);
-    measure();
-    this.keysDeleted += deleted;
+    this.keysUnconfirmed += keys.length;
+    try {
+      const deleted = carry ? await this.carry(lane, keys, carry) : await lane.shard.remove(keys);
+      measure();
+      this.keysDeleted += deleted;
+    } finally {
+      this.keysUnconfirmed -= keys.length;
+    }
   }
 
   /**
