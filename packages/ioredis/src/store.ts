@@ -1,18 +1,33 @@
 import { InvalidOptionError } from '@periodkey/ratelimit';
+import { classifyRedisError } from '@periodkey/ratelimit/storage';
 import {
   checkHealth,
   defaultHealthKey,
   type HealthOptions,
+  parseRedisUrl,
+  type RedisTarget,
   ScriptStore,
   type StoreHealth,
 } from '@periodkey/ratelimit/store';
-import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** ioredis options for a limiter's client; see the README. */
 const LIMITER_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false };
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type IORedisClient = Redis | Cluster;
+
+/**
+ * The client a store talks to. A store from a URL owns it: it may replace a standalone client by a Cluster
+ * client (when the server answers MOVED) and remembers the connection's last error.
+ */
+interface Connection {
+  client: IORedisClient;
+  /** Set for a client the store created: switches to a Cluster client, once. */
+  toCluster: (() => Promise<void>) | undefined;
+  /** The last `error` event of a client the store created (ECONNREFUSED, a TLS failure, ...). */
+  lastError: Error | undefined;
+}
 
 /**
  * The periodkey store over ioredis. Every key of one call shares a hash tag, so on a Cluster the script
@@ -22,8 +37,7 @@ export type IORedisClient = Redis | Cluster;
  * const store = new IORedisStore(new Redis(process.env.REDIS_URL));
  */
 export class IORedisStore extends ScriptStore {
-  /** The client, for closing it (`store.client.quit()`). */
-  readonly client: IORedisClient;
+  readonly #connection: Connection;
   readonly #healthKey = defaultHealthKey();
 
   /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
@@ -33,40 +47,129 @@ export class IORedisStore extends ScriptStore {
         'IORedisStore takes an ioredis client: new IORedisStore(new Redis(url)) or new IORedisStore(new Cluster(nodes))',
       );
     }
+    const connection: Connection = { client, toCluster: undefined, lastError: undefined };
+    const run = <T>(command: (client: IORedisClient) => Promise<T>) => send(connection, command);
     super({
-      evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
-      eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
-      unlink: (keys) => client.unlink(...keys),
+      evalsha: (sha, keys, args) => run((c) => c.evalsha(sha, keys.length, ...keys, ...args)),
+      eval: (source, keys, args) => run((c) => c.eval(source, keys.length, ...keys, ...args)),
+      unlink: (keys) => run((c) => c.unlink(...keys)),
     });
-    this.client = client;
+    this.#connection = connection;
+  }
+
+  /**
+   * The client, for closing a client you passed in (`store.client.quit()`). For a store from
+   * {@link IORedisStore.fromUrl}, a `Cluster` once a plain URL turned out to reach a cluster node.
+   */
+  get client(): IORedisClient {
+    return this.#connection.client;
   }
 
   /**
    * `PING`, then `SET` a fresh value with a 30 s TTL under the health key and `GET` it back, within
    * `timeout`. On a Cluster, every master known to the client must answer `PING` and report
    * `cluster_state:ok` (`CLUSTER INFO`): a cluster with a slot range down is not healthy. Never throws.
-   * Needs `+ping +set +get` (and `+cluster|info` on a Cluster) and the key in the ACL.
+   * Needs `+ping +set +get` (and `+cluster|info` on a Cluster) and the key in the ACL. For a store from a
+   * URL, a failure's `cause` is the connection's last error (ECONNREFUSED, a TLS failure, ...).
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
-    const client = this.client;
+    const run = <T>(command: (client: IORedisClient) => Promise<T>) => send(this.#connection, command);
     return checkHealth(
       {
-        ping: () => (client.isCluster ? clusterPing(client as Cluster) : client.ping()),
-        write: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
-        read: (key) => client.get(key),
+        ping: () => run<unknown>((c) => (c.isCluster ? clusterPing(c as Cluster) : c.ping())),
+        write: (key, value, ttlMs) => run((c) => c.set(key, value, 'PX', ttlMs)),
+        read: (key) => run((c) => c.get(key)),
       },
       { key: this.#healthKey, ...options },
     );
   }
 
   /**
-   * A store on a new client for a `redis://` or `rediss://` (TLS) URL, as `REDIS_URL` selects it, with the
-   * options a limiter wants: a command fails after one reconnection attempt instead of twenty
-   * (`maxRetriesPerRequest: 1`), and commands cut off by a disconnect are not replayed after it
-   * (`autoResendUnfulfilledCommands: false`): the limiter has answered them already.
+   * Closes the client: `QUIT`, or a disconnect when the connection is down. The limiter calls it on a store
+   * it opened from a URL or `REDIS_URL` once no limiter uses it; call it yourself on a store you created.
+   */
+  async close(): Promise<void> {
+    const { client } = this.#connection;
+    this.#connection.toCluster = undefined;
+    if (client.status === 'end') return;
+    await client.quit().catch(() => client.disconnect());
+  }
+
+  /**
+   * A store on a new client for a Redis URL, as `REDIS_URL` selects it:
+   * - `redis://[user:password@]host:6379[/db]`, `rediss://` for TLS: a standalone client; when the server
+   *   turns out to be a Cluster node (it answers MOVED), the store switches to a Cluster client seeded with
+   *   that node and sends the command again (a MOVED command was not run);
+   * - `redis+cluster://host1:7000,host2:7000`, `rediss+cluster://` for TLS: a Cluster client from the start.
+   *
+   * The client has the options a limiter wants: a command fails after one reconnection attempt instead of
+   * twenty (`maxRetriesPerRequest: 1`), and commands cut off by a disconnect are not replayed after it
+   * (`autoResendUnfulfilledCommands: false`): the limiter has answered them already. Its `error` events are
+   * kept rather than printed: a failed command's `cause` (in the limiter's events) and `health()` name the
+   * last one. The store owns the client: `store.close()` closes it.
+   * @throws {InvalidOptionError} for a URL that does not name a Redis deployment.
    */
   static fromUrl(url: string): IORedisStore {
-    return new IORedisStore(new Redis(url, LIMITER_OPTIONS));
+    const target = parseRedisUrl(url);
+    const store = new IORedisStore(target.cluster ? cluster(target) : standalone(target));
+    const connection = store.#connection;
+    const watch = (client: IORedisClient) =>
+      client.on('error', (error: Error) => {
+        connection.lastError = error;
+      });
+    watch(connection.client);
+    if (!target.cluster) {
+      let switching: Promise<void> | undefined;
+      connection.toCluster = () => {
+        switching ??= (async () => {
+          const old = connection.client;
+          connection.client = cluster(target);
+          watch(connection.client);
+          await old.quit().catch(() => old.disconnect());
+        })();
+        return switching;
+      };
+    }
+    return store;
+  }
+}
+
+function standalone(target: RedisTarget): Redis {
+  const [node] = target.nodes;
+  return new Redis({ ...LIMITER_OPTIONS, ...node, ...credentials(target), db: target.db });
+}
+
+function cluster(target: RedisTarget): Cluster {
+  return new Cluster([...target.nodes], { redisOptions: { ...LIMITER_OPTIONS, ...credentials(target) } });
+}
+
+function credentials(target: RedisTarget): RedisOptions {
+  return {
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * Sends `command` on the connection's client. On a client the store created: MOVED switches to a Cluster
+ * client and sends it again, and an error of the client's own (a closed connection, retries exhausted) gets
+ * the connection's last error as its cause.
+ */
+async function send<T>(connection: Connection, command: (client: IORedisClient) => Promise<T>): Promise<T> {
+  try {
+    return await command(connection.client);
+  } catch (error) {
+    const { toCluster } = connection;
+    if (toCluster !== undefined && classifyRedisError(error).kind === 'moved') {
+      await toCluster();
+      return command(connection.client);
+    }
+    const last = connection.lastError;
+    if (last === undefined || classifyRedisError(error).kind !== 'other' || !(error instanceof Error)) {
+      throw error;
+    }
+    throw new Error(`${error.message} (the connection's last error: ${last.message})`, { cause: last });
   }
 }
 

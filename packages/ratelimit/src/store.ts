@@ -65,4 +65,9 @@ export interface Store {
    * throws. Optional: the limiter probes a store without it with a read-only `evaluate`.
    */
   health?(options?: HealthOptions): Promise<StoreHealth>;
+  /**
+   * Closes the store's connections. The limiter calls it only on a store that it opened itself from a URL
+   * or the environment, once no limiter of the process uses it; a store you pass in is yours to close.
+   */
+  close?(): Promise<void>;
 }

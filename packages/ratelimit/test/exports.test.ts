@@ -25,7 +25,7 @@ const TIERS: Record<string, readonly string[]> = {
     'isStoreUnavailableError',
     'parseKey',
   ],
-  '@periodkey/ratelimit/store': ['ScriptStore', 'checkHealth', 'defaultHealthKey'],
+  '@periodkey/ratelimit/store': ['ScriptStore', 'checkHealth', 'defaultHealthKey', 'parseRedisUrl'],
   '@periodkey/ratelimit/keys': [
     'Keyspace',
     'PeriodClock',

@@ -121,7 +121,7 @@ describe('bad options throw typed errors that say what to change', () => {
 
   test('a store URL with an unknown scheme, at construction', () => {
     expect(() => new Ratelimit({ store: 'mongodb://localhost', rules: { m: '1/day' } })).toThrow(
-      /memory:\/\/, redis:\/\/host:6379 or rediss:\/\/host:6379/,
+      /scheme "mongodb:", which is not supported; use redis:\/\/\[user:password@\]host:6379\[\/db\], rediss:\/\/.*redis\+cluster:\/\//,
     );
   });
 
@@ -142,7 +142,9 @@ describe('the order of the option checks', () => {
       return 'no error';
     };
     expect(error({ rules: { a: 'bad' }, failure: 'x' })).toMatch(/^failure must be/);
-    expect(error({ rules: { a: '1/minute' }, prefix: 'a b', store: 'foo://' })).toMatch(/^store URL scheme/);
+    expect(error({ rules: { a: '1/minute' }, prefix: 'a b', store: 'foo://' })).toMatch(
+      /^store URL has the scheme/,
+    );
     expect(error({ rules: { a: '1/minute' }, now: 5, onEvent: 5 })).toMatch(/^now must be/);
   });
 });

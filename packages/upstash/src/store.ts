@@ -9,6 +9,12 @@ import {
 import { Redis } from '@upstash/redis';
 
 /**
+ * One retry, soon: a failed request may have run (its reply lost), so a retry can count a call twice,
+ * which denies early rather than admitting too much.
+ */
+const LIMITER_RETRY = { retries: 1, backoff: () => 50 };
+
+/**
  * The periodkey store over `@upstash/redis` (REST). Calls go through the client's normal path, so with
  * auto-pipelining on, concurrent limit checks share HTTP requests.
  *
@@ -50,8 +56,12 @@ export class UpstashStore extends ScriptStore {
     );
   }
 
-  /** A store on a new client, as `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` select it. */
+  /**
+   * A store on a new client, as `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` select it. A request
+   * that fails on the network is sent once more after 50 ms (the client's default is 5 retries over about
+   * 7 s, far past a limiter's `timeout`), so an endpoint that is down is seen within the limiter's timeout.
+   */
   static fromUrl(url: string, token: string): UpstashStore {
-    return new UpstashStore(new Redis({ url, token }));
+    return new UpstashStore(new Redis({ url, token, retry: LIMITER_RETRY }));
   }
 }

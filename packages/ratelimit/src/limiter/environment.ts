@@ -2,6 +2,7 @@ import { describeValue } from '../_options.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../store.js';
 import { MemoryStore } from '../stores/memory-store.js';
+import { parseRedisUrl, REDIS_URL_FORMS } from '../stores/redis-url.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,33 +30,21 @@ async function load<T>(specifier: string, peer: string): Promise<T> {
 }
 
 /**
- * The store a URL names, checked without connecting: `memory://`, or `redis://` / `rediss://` with a host,
- * an optional port and an optional numeric database (`redis://:password@host:6379/2`).
+ * The store a URL names, checked without connecting: `memory://`, or a Redis URL ({@link parseRedisUrl}).
  * @param what how the message names the URL: `'store'` or `'REDIS_URL'`.
  * @throws {InvalidOptionError} naming what is wrong and what a valid URL looks like.
  */
 function fromUrl(url: unknown, what: string): StoreSource {
-  const fail = (problem: string): never => {
+  if (typeof url !== 'string') {
     throw new InvalidOptionError(
-      `${what} ${problem}; use memory://, redis://host:6379 or rediss://host:6379 (optionally with /<db>)`,
+      `${what} must be a Store or a URL string, got ${describeValue(url)}; use memory:// or ${REDIS_URL_FORMS}`,
     );
-  };
-  if (typeof url !== 'string') return fail(`must be a Store or a URL string, got ${describeValue(url)}`);
-  const scheme = url.slice(0, Math.max(0, url.indexOf(':')));
-  if (scheme === 'memory') {
-    return /^memory:(\/\/)?$/.test(url) ? { kind: 'memory', warn: false } : fail(`URL ${url} takes no host`);
   }
-  if (scheme !== 'redis' && scheme !== 'rediss') return fail(`URL scheme "${scheme}:" is not supported`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return fail('URL is not a valid URL (check the port: a number up to 65535)');
+  if (/^memory:/i.test(url)) {
+    if (/^memory:(\/\/)?$/i.test(url)) return { kind: 'memory', warn: false };
+    throw new InvalidOptionError(`${what} URL ${url} takes no host; use memory://`);
   }
-  if (parsed.hostname === '') fail('URL names no host');
-  if (!/^(\/\d{0,5})?$/.test(parsed.pathname)) {
-    fail(`URL's database ${JSON.stringify(parsed.pathname.slice(1))} is not a database number`);
-  }
+  parseRedisUrl(url, `${what} URL`);
   return { kind: 'redis', url };
 }
 
@@ -83,7 +72,7 @@ export function storeSource(url: unknown, env: Env): StoreSource {
 let warned = false;
 
 /** Opens the store of a {@link storeSource}; the in-memory default warns once per process. */
-export async function openStore(source: StoreSource): Promise<Store> {
+async function openStore(source: StoreSource): Promise<Store> {
   switch (source.kind) {
     case 'upstash': {
       const { UpstashStore } = await load<{
@@ -108,4 +97,45 @@ export async function openStore(source: StoreSource): Promise<Store> {
       }
       return new MemoryStore();
   }
+}
+
+/** A limiter's use of a store opened from a URL or the environment. */
+export interface StoreLease {
+  readonly store: Promise<Store>;
+  /** Ends this use; the last one closes the store. Once per lease: later calls do nothing. */
+  release(): void;
+}
+
+/** The stores opened from a URL or the environment, per URL (and token), and how many limiters use each. */
+const shared = new Map<string, { readonly store: Promise<Store>; users: number }>();
+
+/**
+ * The store of `source`, shared by every limiter of this process that names the same Redis URL or Upstash
+ * URL and token, so that a hundred middlewares open one connection. The last lease released closes it
+ * (`store.close()`), so a process that closes its limiters can exit. A `memory://` store is each limiter's.
+ */
+export function leaseStore(source: StoreSource): StoreLease {
+  if (source.kind === 'memory') return { store: openStore(source), release: () => {} };
+  const id = source.kind === 'redis' ? `redis ${source.url}` : `upstash ${source.url} ${source.token}`;
+  let entry = shared.get(id);
+  if (entry === undefined) {
+    entry = { store: openStore(source), users: 0 };
+    shared.set(id, entry);
+    // A store that could not be opened (its package is missing) is not kept: the next limiter tries again.
+    entry.store.catch(() => shared.delete(id));
+  }
+  entry.users += 1;
+  const used = entry;
+  let released = false;
+  return {
+    store: used.store,
+    release: () => {
+      if (released) return;
+      released = true;
+      used.users -= 1;
+      if (used.users > 0 || shared.get(id) !== used) return;
+      shared.delete(id);
+      used.store.then((store) => store.close?.()).catch(() => undefined);
+    },
+  };
 }

@@ -2,8 +2,9 @@
 // the fallback store or the failure policy when it fails.
 import { attempt, EXPIRED, withTimeout } from '../deadline.js';
 import { StoreRefusedError, StoreUnavailableError } from '../errors.js';
+import { classifyRedisError, type RedisErrorKind } from '../storage/errors.js';
 import type { Store, StoreRequest } from '../store.js';
-import { openStore, type StoreSource } from './environment.js';
+import { leaseStore, type StoreLease, type StoreSource } from './environment.js';
 import { Guard, type GuardOptions, StoreFailure } from './guard.js';
 import type { Plan } from './plan.js';
 import { type Summary, summarize, uncounted } from './results.js';
@@ -27,6 +28,8 @@ export class StorePolicy {
   readonly #guard: Guard;
   #opened: Promise<Store> | undefined;
   #store: Store | undefined;
+  /** This limiter's use of the store it opened from its source, until `close()`. */
+  #lease: StoreLease | undefined;
   /** The primary answers from this process's memory: nothing to time out or probe. */
   #direct = false;
   #fallbacks = 0;
@@ -41,8 +44,16 @@ export class StorePolicy {
   store(): Promise<Store> {
     if (this.#opened === undefined) {
       const { source } = this.#options;
-      this.#opened = source === undefined ? Promise.resolve(this.#store as Store) : openStore(source);
-      this.#opened.then((store) => this.#use(store), noop);
+      if (source === undefined) {
+        this.#opened = Promise.resolve(this.#store as Store);
+      } else {
+        const lease = leaseStore(source);
+        this.#lease = lease;
+        this.#opened = lease.store;
+        this.#opened.then((store) => {
+          if (this.#lease === lease) this.#use(store);
+        }, noop);
+      }
     }
     return this.#opened;
   }
@@ -122,15 +133,34 @@ export class StorePolicy {
     return { fallbacks: this.#fallbacks, ...this.#guard.snapshot() };
   }
 
-  /** Stops the guard's probe of a bypassed primary. */
+  /**
+   * Stops the guard's probe of a bypassed primary, and ends the use of a store opened from the source (the
+   * last limiter using it closes it). A later call opens the source again.
+   */
   close(): void {
     this.#guard.close();
+    if (this.#lease === undefined) return;
+    this.#lease.release();
+    this.#lease = undefined;
+    this.#opened = undefined;
+    this.#store = undefined;
   }
 }
 
-/** The typed error of a store's refusal, with the store's message and the client's error as `cause`. */
+/** What to change, by the kind of refusal, after the store's own message. */
+const FIXES: Partial<Record<RedisErrorKind['kind'], string>> = {
+  moved:
+    'the server is a Redis Cluster node: pass a Cluster client (new IORedisStore(new Cluster(nodes))), or a redis+cluster:// URL or a plain redis:// URL as the store',
+  noperm: "grant the command and the limiter's keys to the user (see the store's README for the ACL)",
+  wrongpass: 'check the user name and password (Upstash: the token)',
+  noauth: 'the server needs a password: put it in the URL (redis://:password@host) or the client',
+};
+
+/** The typed error of a store's refusal: the store's message, what to change, and the client's error as `cause`. */
 function refusal(cause: unknown): StoreRefusedError {
-  return new StoreRefusedError(cause instanceof Error ? cause.message : String(cause), { cause });
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const fix = FIXES[classifyRedisError(cause).kind];
+  return new StoreRefusedError(fix === undefined ? message : `${message} (${fix})`, { cause });
 }
 
 function noop(): undefined {

@@ -83,8 +83,10 @@ export class Ratelimit {
   }
 
   /**
-   * Stops the background probe of a bypassed primary store. The limiter still answers, but no longer
-   * returns to the primary on its own. It never closes the stores: they are yours.
+   * Stops the background probe of a bypassed primary store, and releases a store the limiter opened from a
+   * URL or the environment: the connection closes when no other limiter of the process uses it, so a
+   * script can exit. A store you passed in is never closed: it is yours. The limiter still answers after
+   * `close()` (opening its URL again), but no longer returns to a bypassed primary on its own.
    */
   close(): void {
     this.#policy.close();

@@ -1,0 +1,78 @@
+import { isInvalidOptionError, Ratelimit } from '@periodkey/ratelimit';
+import { parseRedisUrl } from '@periodkey/ratelimit/store';
+import { describe, expect, test } from 'vitest';
+
+describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
+  test('a standalone server, with credentials, database and TLS', () => {
+    expect(parseRedisUrl('redis://localhost')).toEqual({
+      cluster: false,
+      tls: false,
+      nodes: [{ host: 'localhost', port: 6379 }],
+      username: undefined,
+      password: undefined,
+      db: 0,
+    });
+    expect(parseRedisUrl('rediss://app:p%40ss%3Aw0rd@10.0.0.5:6380/2')).toEqual({
+      cluster: false,
+      tls: true,
+      nodes: [{ host: '10.0.0.5', port: 6380 }],
+      username: 'app',
+      password: 'p@ss:w0rd',
+      db: 2,
+    });
+    expect(parseRedisUrl('redis://:secret@[::1]:7000')).toMatchObject({
+      nodes: [{ host: '::1', port: 7000 }],
+      username: undefined,
+      password: 'secret',
+    });
+  });
+
+  test('a cluster by its startup nodes, with or without TLS', () => {
+    expect(parseRedisUrl('redis+cluster://10.0.0.1:7000,10.0.0.2:7001,[::1]')).toEqual({
+      cluster: true,
+      tls: false,
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 6379 },
+      ],
+      username: undefined,
+      password: undefined,
+      db: 0,
+    });
+    expect(parseRedisUrl('rediss+cluster://u:p@node-1:7000/')).toMatchObject({ cluster: true, tls: true });
+  });
+
+  test.each([
+    ['mongodb://localhost', /scheme "mongodb:", which is not supported/],
+    ['redis://', /names no host/],
+    ['redis://localhost:99999', /host "localhost:99999", which is not valid \(check the port/],
+    ['redis://a:1,b:2', /names 2 hosts; only a cluster URL \(redis\+cluster:\/\/\) takes several/],
+    ['redis+cluster://a:1,b:2/3', /selects database 3, but a Redis Cluster has only database 0/],
+    ['redis://localhost/db', /database "db", not a number/],
+    ['redis://localhost?family=6', /is not a valid Redis URL/],
+    ['redis://%zz@localhost', /credentials that are not valid percent-encoding/],
+    ['localhost:6379', /is not a valid Redis URL/],
+  ])('%s is an InvalidOptionError that shows the forms that work', (url, problem) => {
+    let error: unknown;
+    try {
+      parseRedisUrl(url, 'REDIS_URL');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isInvalidOptionError(error)).toBe(true);
+    expect((error as Error).message).toMatch(problem);
+    expect((error as Error).message).toMatch(
+      /^REDIS_URL .*; use redis:\/\/.*redis\+cluster:\/\/host1:7000,host2:7001/,
+    );
+  });
+
+  test('the limiter checks a store URL at construction, with the same grammar', () => {
+    expect(() => new Ratelimit({ store: 'redis+cluster://a:1,b:2/3', rules: { m: '1/minute' } })).toThrow(
+      /^store URL selects database 3/,
+    );
+    expect(
+      () => new Ratelimit({ store: 'redis+cluster://a:7000,b:7001', rules: { m: '1/minute' } }),
+    ).not.toThrow();
+  });
+});

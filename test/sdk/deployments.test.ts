@@ -1,0 +1,190 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { IORedisStore } from '@periodkey/ioredis';
+import { Ratelimit, type RatelimitEvent } from '@periodkey/ratelimit';
+import { servers, startRedis, testPrefix } from '@periodkey/test';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+
+const ENV = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'REDIS_URL'] as const;
+const run = promisify(execFile);
+
+function setEnv(values: Partial<Record<(typeof ENV)[number], string>>) {
+  for (const name of ENV) vi.stubEnv(name, values[name] ?? '');
+}
+
+/** A port of 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Runs an ES module as a child process of the test package, as an application would. */
+function child(source: string, env: Record<string, string>) {
+  return spawn(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: import.meta.dirname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('a Redis Cluster from a URL', () => {
+  test('REDIS_URL at one cluster node: the store switches to a Cluster client and limits exactly', async () => {
+    const [node] = servers().cluster.nodes;
+    setEnv({ REDIS_URL: `redis://${node?.host}:${node?.port}` });
+    const limiter = new Ratelimit({ rules: { m: '10/minute' }, prefix: testPrefix(), failure: 'closed' });
+    // Three identities land in different slots, so most calls reach a node that does not own their slot.
+    const results = await Promise.all(
+      ['user:1', 'user:2', 'user:3'].flatMap((id) => Array.from({ length: 17 }, () => limiter.limit(id))),
+    );
+    expect(results.filter((r) => r.success)).toHaveLength(30);
+    expect(results.every((r) => r.reason === 'store')).toBe(true);
+    expect(((await limiter.store()) as IORedisStore).client.isCluster).toBe(true);
+    limiter.close();
+  });
+
+  test('redis+cluster:// names the startup nodes', async () => {
+    const nodes = servers().cluster.nodes.map(({ host, port }) => `${host}:${port}`);
+    const limiter = new Ratelimit({
+      store: `redis+cluster://${nodes.join(',')}`,
+      rules: { m: '2/minute' },
+      prefix: testPrefix(),
+    });
+    const store = (await limiter.store()) as IORedisStore;
+    expect(store.client.isCluster).toBe(true);
+    const admitted = [];
+    for (let i = 0; i < 3; i++) admitted.push((await limiter.limit('user:1')).success);
+    expect(admitted).toEqual([true, true, false]);
+    expect((await store.health()).ok).toBe(true);
+    limiter.close();
+  });
+
+  test('8 processes with REDIS_URL at one cluster node admit exactly the limit', async () => {
+    const [node] = servers().cluster.nodes;
+    const source = `
+      import { Ratelimit } from '@periodkey/ratelimit';
+      const limiter = new Ratelimit({ rules: { monthly: '100/month' }, prefix: process.env.PREFIX,
+        failure: 'closed', timeout: 30000 });
+      const results = await Promise.all(Array.from({ length: 50 }, () => limiter.limit('user:hammered')));
+      process.stdout.write(String(results.filter((r) => r.success).length));
+      limiter.close();`;
+    const env = { REDIS_URL: `redis://${node?.host}:${node?.port}`, PREFIX: testPrefix() };
+    const outputs = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        run(process.execPath, ['--input-type=module', '-e', source], {
+          cwd: import.meta.dirname,
+          env: { ...process.env, ...env },
+        }),
+      ),
+    );
+    expect(outputs.reduce((sum, { stdout }) => sum + Number(stdout), 0)).toBe(100);
+  });
+});
+
+describe('connections have an owner', () => {
+  test('20 limiters from REDIS_URL share one connection, closed with the last of them', async () => {
+    const server = await startRedis();
+    const own = new Redis(server.url);
+    try {
+      setEnv({ REDIS_URL: server.url });
+      const limiters = Array.from({ length: 20 }, () => new Ratelimit({ rules: { m: '5/minute' } }));
+      for (const limiter of limiters) expect((await limiter.limit('user:1')).reason).toBe('store');
+      const clients = async () =>
+        String(await own.client('LIST'))
+          .trim()
+          .split('\n').length;
+      expect(await clients()).toBe(2); // the limiters' one, and this test's
+      const store = (await limiters[0]?.store()) as IORedisStore;
+      for (const limiter of limiters.slice(1)) limiter.close();
+      expect(store.client.status).toBe('ready');
+      const ended = once(store.client, 'end');
+      limiters[0]?.close();
+      await ended;
+      expect(await clients()).toBe(1);
+    } finally {
+      own.disconnect();
+      await server.stop();
+    }
+  });
+
+  test('a store passed in is never closed by the limiter', async () => {
+    const client = new Redis(servers().redis.url);
+    const limiter = new Ratelimit({ store: new IORedisStore(client), rules: { m: '5/minute' } });
+    await limiter.limit('user:1');
+    limiter.close();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+
+  test('a script that limits with REDIS_URL and closes its limiter exits by itself within a second', async () => {
+    const script = child(
+      `import { Ratelimit } from '@periodkey/ratelimit';
+       const limiter = new Ratelimit({ rules: { m: '5/minute' }, prefix: process.env.PREFIX });
+       const { reason } = await limiter.limit('user:1');
+       limiter.close();
+       process.stdout.write(reason + '\\n');`,
+      { REDIS_URL: servers().redis.url, PREFIX: testPrefix() },
+    );
+    let closedAt = 0;
+    let out = '';
+    script.stdout.on('data', (chunk) => {
+      out += chunk;
+      closedAt ||= performance.now();
+    });
+    const killer = setTimeout(() => script.kill('SIGKILL'), 5000);
+    const [code] = await once(script, 'exit');
+    clearTimeout(killer);
+    expect(out.trim()).toBe('store');
+    expect(code).toBe(0);
+    expect(performance.now() - closedAt).toBeLessThan(1000);
+  });
+});
+
+describe('client errors surface once, with their cause', () => {
+  test('Redis down: nothing printed by ioredis; events and health() name ECONNREFUSED', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const events: RatelimitEvent[] = [];
+    const limiter = new Ratelimit({
+      store: `redis://127.0.0.1:${await closedPort()}`,
+      rules: { m: '5/minute' },
+      onEvent: (event) => events.push(event),
+    });
+    const result = await limiter.limit('user:1');
+    expect(result).toMatchObject({ success: true, reason: 'error' });
+    const failed = events.find((event) => event.type === 'operation' && event.outcome === 'error');
+    const cause = (failed as { error?: Error } | undefined)?.error?.cause as Error | undefined;
+    expect(cause?.message).toMatch(/ECONNREFUSED/);
+    const health = await ((await limiter.store()) as IORedisStore).health();
+    expect(health.ok).toBe(false);
+    expect(health.error?.message).toMatch(/the connection's last error: connect ECONNREFUSED/);
+    limiter.close();
+    expect(printed.mock.calls.flat().join(' ')).not.toMatch(/Unhandled error event/);
+  });
+});
+
+describe('Upstash from the environment', () => {
+  test('an endpoint that is down is seen within the timeout, not after the client retries for seconds', async () => {
+    setEnv({
+      UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${await closedPort()}`,
+      UPSTASH_REDIS_REST_TOKEN: 'token',
+    });
+    const limiter = new Ratelimit({ rules: { m: '5/minute' }, timeout: 1000 });
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      expect(await limiter.limit('user:1')).toMatchObject({ success: true, reason: 'error' });
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    limiter.close();
+  });
+});
