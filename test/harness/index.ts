@@ -6,6 +6,8 @@ export { createAclUser } from './acl.js';
 export type { Servers } from './global-setup.js';
 export type { RedisCluster, RedisServer, UpstashServer } from './servers.js';
 export { startCluster, startRedis, startUpstashServer } from './servers.js';
+export type { TlsRedis } from './tls.js';
+export { startTlsRedis } from './tls.js';
 export type { Fault, Faults, UpstashServerOptions, UpstashStats } from './upstash-server.js';
 
 /** Addresses of the servers the global setup started for this run. */

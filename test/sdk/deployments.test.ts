@@ -4,11 +4,17 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { IORedisStore } from '@periodkey/ioredis';
 import { Ratelimit, type RatelimitEvent } from '@periodkey/ratelimit';
-import { servers, startRedis, testPrefix } from '@periodkey/test';
+import { servers, startRedis, startTlsRedis, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 
-const ENV = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'REDIS_URL'] as const;
+const ENV = [
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'REDIS_URL',
+  'REDIS_TLS_CA_FILE',
+  'REDIS_TLS_SERVERNAME',
+] as const;
 const run = promisify(execFile);
 
 function setEnv(values: Partial<Record<(typeof ENV)[number], string>>) {
@@ -148,6 +154,56 @@ describe('connections have an owner', () => {
     expect(out.trim()).toBe('store');
     expect(code).toBe(0);
     expect(performance.now() - closedAt).toBeLessThan(1000);
+  });
+});
+
+describe('TLS', () => {
+  test('rediss:// with REDIS_TLS_CA_FILE and REDIS_TLS_SERVERNAME limits; without them the certificate is refused, with its cause', async () => {
+    const tls = await startTlsRedis();
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const url = `rediss://127.0.0.1:${tls.tlsPort}`;
+      setEnv({ REDIS_URL: url, REDIS_TLS_CA_FILE: tls.caFile, REDIS_TLS_SERVERNAME: tls.servername });
+      const trusted = new Ratelimit({ rules: { m: '2/minute' }, failure: 'closed' });
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push((await trusted.limit('user:1')).success);
+      expect(answers).toEqual([true, true, false]);
+      expect((await ((await trusted.store()) as IORedisStore).health()).ok).toBe(true);
+      trusted.close();
+
+      // The system's CAs do not trust the test's CA; with the CA but no servername, the name is wrong.
+      for (const env of [{ REDIS_URL: url }, { REDIS_URL: url, REDIS_TLS_CA_FILE: tls.caFile }]) {
+        setEnv(env);
+        const limiter = new Ratelimit({ rules: { m: '2/minute' }, failure: 'closed' });
+        expect(await limiter.limit('user:1')).toMatchObject({ success: false, reason: 'error' });
+        const health = await ((await limiter.store()) as IORedisStore).health();
+        expect(health.error?.message).toMatch(
+          env.REDIS_TLS_CA_FILE
+            ? /Hostname\/IP does not match certificate's altnames/
+            : /self.signed certificate/,
+        );
+        limiter.close();
+      }
+      expect(printed.mock.calls.flat().join(' ')).not.toMatch(/Unhandled error event/);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  test('TLS settings for a URL that is not TLS, or a CA file that cannot be read, are typed errors', async () => {
+    setEnv({ REDIS_URL: servers().redis.url, REDIS_TLS_CA_FILE: '/etc/ssl/ca.pem' });
+    expect(() => new Ratelimit({ rules: { m: '2/minute' } })).toThrow(
+      /^REDIS_TLS_CA_FILE is set, but REDIS_URL URL redis:\/\/127\.0\.0\.1:\d+ is not TLS; use rediss:\/\//,
+    );
+    setEnv({ REDIS_URL: 'rediss://127.0.0.1:1', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' });
+    const limiter = new Ratelimit({ rules: { m: '2/minute' } });
+    await expect(limiter.limit('user:1')).rejects.toThrow(
+      /^the TLS CA file \/nonexistent\/ca\.pem \(REDIS_TLS_CA_FILE\) cannot be read: ENOENT/,
+    );
+    limiter.close();
+    expect(() => IORedisStore.fromUrl(servers().redis.url, { tls: { servername: 'x' } })).toThrow(
+      /TLS options were given for a URL that is not TLS/,
+    );
   });
 });
 

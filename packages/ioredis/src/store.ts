@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { InvalidOptionError } from '@periodkey/ratelimit';
 import { classifyRedisError } from '@periodkey/ratelimit/storage';
 import {
@@ -13,6 +15,16 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** ioredis options for a limiter's client; see the README. */
 const LIMITER_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false };
+
+/** How {@link IORedisStore.fromUrl} connects, besides the URL. */
+export interface FromUrlOptions {
+  /**
+   * For a `rediss://` URL: `caFile`, a PEM file of the CA certificates to trust (instead of the system's;
+   * `REDIS_TLS_CA_FILE` from the environment), `servername`, the name the server's certificate is for when
+   * the URL's host is an address (`REDIS_TLS_SERVERNAME`), and any other option of `tls.connect`.
+   */
+  readonly tls?: ConnectionOptions & { readonly caFile?: string };
+}
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type IORedisClient = Redis | Cluster;
@@ -107,10 +119,11 @@ export class IORedisStore extends ScriptStore {
    * (`autoResendUnfulfilledCommands: false`): the limiter has answered them already. Its `error` events are
    * kept rather than printed: a failed command's `cause` (in the limiter's events) and `health()` name the
    * last one. The store owns the client: `store.close()` closes it.
-   * @throws {InvalidOptionError} for a URL that does not name a Redis deployment.
+   * @throws {InvalidOptionError} for a URL that does not name a Redis deployment, TLS options for a URL
+   * that is not TLS, or a CA file that cannot be read.
    */
-  static fromUrl(url: string): IORedisStore {
-    const target = parseRedisUrl(url);
+  static fromUrl(url: string, options: FromUrlOptions = {}): IORedisStore {
+    const target = { ...parseRedisUrl(url), tls: tlsOptions(url, options) };
     const store = new IORedisStore(target.cluster ? cluster(target) : standalone(target));
     const connection = store.#connection;
     const watch = (client: IORedisClient) =>
@@ -134,20 +147,42 @@ export class IORedisStore extends ScriptStore {
   }
 }
 
-function standalone(target: RedisTarget): Redis {
+/** A {@link RedisTarget} with the TLS options to connect with, `undefined` without TLS. */
+type Target = Omit<RedisTarget, 'tls'> & { readonly tls: ConnectionOptions | undefined };
+
+function tlsOptions(url: string, { tls }: FromUrlOptions): ConnectionOptions | undefined {
+  if (!parseRedisUrl(url).tls) {
+    if (tls !== undefined && Object.keys(tls).length > 0) {
+      throw new InvalidOptionError('TLS options were given for a URL that is not TLS; use rediss://');
+    }
+    return undefined;
+  }
+  const { caFile, ...rest } = tls ?? {};
+  if (caFile === undefined) return rest;
+  try {
+    return { ...rest, ca: readFileSync(caFile) };
+  } catch (cause) {
+    throw new InvalidOptionError(
+      `the TLS CA file ${caFile} (REDIS_TLS_CA_FILE) cannot be read: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+function standalone(target: Target): Redis {
   const [node] = target.nodes;
   return new Redis({ ...LIMITER_OPTIONS, ...node, ...credentials(target), db: target.db });
 }
 
-function cluster(target: RedisTarget): Cluster {
+function cluster(target: Target): Cluster {
   return new Cluster([...target.nodes], { redisOptions: { ...LIMITER_OPTIONS, ...credentials(target) } });
 }
 
-function credentials(target: RedisTarget): RedisOptions {
+function credentials(target: Target): RedisOptions {
   return {
     ...(target.username === undefined ? {} : { username: target.username }),
     ...(target.password === undefined ? {} : { password: target.password }),
-    ...(target.tls ? { tls: {} } : {}),
+    ...(target.tls === undefined ? {} : { tls: target.tls }),
   };
 }
 

@@ -6,10 +6,18 @@ import { parseRedisUrl, REDIS_URL_FORMS } from '../stores/redis-url.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** TLS settings for a `rediss://` URL, from `REDIS_TLS_CA_FILE` and `REDIS_TLS_SERVERNAME`. */
+export interface RedisTls {
+  /** A PEM file of the CA certificates to trust instead of the system's. */
+  readonly caFile?: string;
+  /** The name the server's certificate must be for, when the URL's host is not it (an IP address). */
+  readonly servername?: string;
+}
+
 /** Where a store URL or the environment says counts live, checked but not connected yet. */
 export type StoreSource =
   | { readonly kind: 'memory'; readonly warn: boolean }
-  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'redis'; readonly url: string; readonly tls: RedisTls }
   | { readonly kind: 'upstash'; readonly url: string; readonly token: string };
 
 // The adapters are optional packages; the specifiers are variables so that bundlers and the type checker
@@ -34,7 +42,7 @@ async function load<T>(specifier: string, peer: string): Promise<T> {
  * @param what how the message names the URL: `'store'` or `'REDIS_URL'`.
  * @throws {InvalidOptionError} naming what is wrong and what a valid URL looks like.
  */
-function fromUrl(url: unknown, what: string): StoreSource {
+function fromUrl(url: unknown, what: string, env: Env): StoreSource {
   if (typeof url !== 'string') {
     throw new InvalidOptionError(
       `${what} must be a Store or a URL string, got ${describeValue(url)}; use memory:// or ${REDIS_URL_FORMS}`,
@@ -44,18 +52,38 @@ function fromUrl(url: unknown, what: string): StoreSource {
     if (/^memory:(\/\/)?$/i.test(url)) return { kind: 'memory', warn: false };
     throw new InvalidOptionError(`${what} URL ${url} takes no host; use memory://`);
   }
-  parseRedisUrl(url, `${what} URL`);
-  return { kind: 'redis', url };
+  const { tls } = parseRedisUrl(url, `${what} URL`);
+  const { REDIS_TLS_CA_FILE: caFile, REDIS_TLS_SERVERNAME: servername } = env;
+  const set = [caFile && 'REDIS_TLS_CA_FILE', servername && 'REDIS_TLS_SERVERNAME'].filter(Boolean);
+  if (set.length > 0 && !tls) {
+    throw new InvalidOptionError(
+      `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set, but ${what} URL ${redact(url)} is not TLS; use rediss:// (or rediss+cluster://), or unset ${set.join(' and ')}`,
+    );
+  }
+  return {
+    kind: 'redis',
+    url,
+    tls: { ...(caFile ? { caFile } : {}), ...(servername ? { servername } : {}) },
+  };
+}
+
+/** A URL with its password hidden, for messages. */
+function redact(url: string): string {
+  return url.replace(
+    /\/\/([^@/]*)@/,
+    (_, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`,
+  );
 }
 
 /**
  * Where the store lives, from a URL or from the environment, in this order: `UPSTASH_REDIS_REST_URL` with
  * `UPSTASH_REDIS_REST_TOKEN` (Upstash over REST), `REDIS_URL` (ioredis; `rediss://` means TLS), else in
- * memory. Checked at once, so a bad URL fails the limiter's construction instead of its first call.
+ * memory. The Redis URL, given or from `REDIS_URL`, takes `REDIS_TLS_CA_FILE` and `REDIS_TLS_SERVERNAME`.
+ * Checked at once, so a bad URL fails the limiter's construction instead of its first call.
  * @throws {InvalidOptionError} for a URL that cannot name a store.
  */
 export function storeSource(url: unknown, env: Env): StoreSource {
-  if (url !== undefined) return fromUrl(url, 'store');
+  if (url !== undefined) return fromUrl(url, 'store', env);
   const { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token, REDIS_URL: redisUrl } = env;
   if (restUrl && token) {
     if (!URL.canParse(restUrl) || !/^https?:$/.test(new URL(restUrl).protocol)) {
@@ -65,7 +93,7 @@ export function storeSource(url: unknown, env: Env): StoreSource {
     }
     return { kind: 'upstash', url: restUrl, token };
   }
-  if (redisUrl) return fromUrl(redisUrl, 'REDIS_URL');
+  if (redisUrl) return fromUrl(redisUrl, 'REDIS_URL', env);
   return { kind: 'memory', warn: true };
 }
 
@@ -81,11 +109,10 @@ async function openStore(source: StoreSource): Promise<Store> {
       return UpstashStore.fromUrl(source.url, source.token);
     }
     case 'redis': {
-      const { IORedisStore } = await load<{ IORedisStore: { fromUrl(url: string): Store } }>(
-        IOREDIS,
-        'ioredis',
-      );
-      return IORedisStore.fromUrl(source.url);
+      const { IORedisStore } = await load<{
+        IORedisStore: { fromUrl(url: string, options: { tls: RedisTls }): Store };
+      }>(IOREDIS, 'ioredis');
+      return IORedisStore.fromUrl(source.url, { tls: source.tls });
     }
     case 'memory':
       if (source.warn && !warned) {
@@ -116,7 +143,10 @@ const shared = new Map<string, { readonly store: Promise<Store>; users: number }
  */
 export function leaseStore(source: StoreSource): StoreLease {
   if (source.kind === 'memory') return { store: openStore(source), release: () => {} };
-  const id = source.kind === 'redis' ? `redis ${source.url}` : `upstash ${source.url} ${source.token}`;
+  const id =
+    source.kind === 'redis'
+      ? `redis ${source.url} ${JSON.stringify(source.tls)}`
+      : `upstash ${source.url} ${source.token}`;
   let entry = shared.get(id);
   if (entry === undefined) {
     entry = { store: openStore(source), users: 0 };
