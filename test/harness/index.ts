@@ -4,6 +4,8 @@ import type { Servers } from './global-setup.js';
 
 export { createAclUser } from './acl.js';
 export type { Servers } from './global-setup.js';
+export type { RedisSentinel } from './sentinel.js';
+export { startSentinel } from './sentinel.js';
 export type { RedisCluster, RedisServer, UpstashServer } from './servers.js';
 export { startCluster, startRedis, startUpstashServer } from './servers.js';
 export type { TlsRedis } from './tls.js';

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { IORedisStore } from '@periodkey/ioredis';
 import { Ratelimit, type RatelimitEvent } from '@periodkey/ratelimit';
-import { servers, startRedis, startTlsRedis, testPrefix } from '@periodkey/test';
+import { servers, startRedis, startSentinel, startTlsRedis, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 
@@ -154,6 +154,65 @@ describe('connections have an owner', () => {
     expect(out.trim()).toBe('store');
     expect(code).toBe(0);
     expect(performance.now() - closedAt).toBeLessThan(1000);
+  });
+});
+
+describe('Sentinel', () => {
+  test('a failover while calls run: every call answers within the timeout, and limiting resumes on the new master', async () => {
+    const deployment = await startSentinel();
+    const watcher = new Redis(deployment.sentinels[0] as { host: string; port: number });
+    try {
+      setEnv({ REDIS_URL: deployment.url });
+      const timeout = 500;
+      const limiter = new Ratelimit({
+        rules: { m: '1000/minute' },
+        prefix: testPrefix(),
+        timeout,
+        failure: 'closed',
+        probe: { initialDelay: 50, maxDelay: 200 },
+      });
+      for (let i = 0; i < 5; i++) expect((await limiter.limit('user:1')).reason).toBe('store');
+      // Replication is asynchronous: a write the replica has not received is lost in a failover. WAIT
+      // makes sure these reached it, so the counts can be checked on the new master.
+      const master = new Redis(deployment.master.url);
+      expect(await master.call('WAIT', '1', '5000')).toBe(1);
+      master.disconnect();
+
+      await watcher.subscribe('+switch-master');
+      const switched = once(watcher, 'message');
+      deployment.master.signal('SIGKILL');
+      let slowest = 0;
+      let failed = 0;
+      let stored = 0;
+      // Calls run back to back (yielding to I/O between them) until the new master has answered 5 of them.
+      const started = performance.now();
+      while (stored < 5) {
+        const callStarted = performance.now();
+        const result = await limiter.limit('user:1');
+        slowest = Math.max(slowest, performance.now() - callStarted);
+        if (result.reason === 'store') {
+          if (failed > 0) stored += 1;
+        } else {
+          failed += 1;
+          expect(result).toMatchObject({ success: false });
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(performance.now() - started).toBeLessThan(30_000);
+      }
+      const [, message] = await switched;
+      expect(String(message)).toContain(`${deployment.replica.port}`);
+      expect(failed).toBeGreaterThan(0);
+      expect(slowest).toBeLessThan(timeout + 100);
+      // The counts went on where the replica had them: 5 before, plus every call the new master answered.
+      const promoted = new Redis(deployment.replica.url);
+      const [key] = await promoted.keys('*user:1*');
+      expect(Number(await promoted.get(key as string)) / 1e6).toBeGreaterThanOrEqual(5 + stored);
+      promoted.disconnect();
+      limiter.close();
+    } finally {
+      watcher.disconnect();
+      await deployment.stop();
+    }
   });
 });
 

@@ -112,7 +112,9 @@ export class IORedisStore extends ScriptStore {
    * - `redis://[user:password@]host:6379[/db]`, `rediss://` for TLS: a standalone client; when the server
    *   turns out to be a Cluster node (it answers MOVED), the store switches to a Cluster client seeded with
    *   that node and sends the command again (a MOVED command was not run);
-   * - `redis+cluster://host1:7000,host2:7000`, `rediss+cluster://` for TLS: a Cluster client from the start.
+   * - `redis+cluster://host1:7000,host2:7000`, `rediss+cluster://` for TLS: a Cluster client from the start;
+   * - `redis+sentinel://s1:26379,s2:26379/mymaster[/db]`, `rediss+sentinel://` for TLS: the master that the
+   *   sentinels name, through ioredis' Sentinel support; after a failover, the new master.
    *
    * The client has the options a limiter wants: a command fails after one reconnection attempt instead of
    * twenty (`maxRetriesPerRequest: 1`), and commands cut off by a disconnect are not replayed after it
@@ -124,14 +126,14 @@ export class IORedisStore extends ScriptStore {
    */
   static fromUrl(url: string, options: FromUrlOptions = {}): IORedisStore {
     const target = { ...parseRedisUrl(url), tls: tlsOptions(url, options) };
-    const store = new IORedisStore(target.cluster ? cluster(target) : standalone(target));
+    const store = new IORedisStore(target.mode === 'cluster' ? cluster(target) : standalone(target));
     const connection = store.#connection;
     const watch = (client: IORedisClient) =>
       client.on('error', (error: Error) => {
         connection.lastError = error;
       });
     watch(connection.client);
-    if (!target.cluster) {
+    if (target.mode === 'standalone') {
       let switching: Promise<void> | undefined;
       connection.toCluster = () => {
         switching ??= (async () => {
@@ -169,9 +171,18 @@ function tlsOptions(url: string, { tls }: FromUrlOptions): ConnectionOptions | u
   }
 }
 
+/** A client of one server, or of the master that the sentinels name (found again after a failover). */
 function standalone(target: Target): Redis {
-  const [node] = target.nodes;
-  return new Redis({ ...LIMITER_OPTIONS, ...node, ...credentials(target), db: target.db });
+  const options = { ...LIMITER_OPTIONS, ...credentials(target), db: target.db };
+  if (target.mode !== 'sentinel') return new Redis({ ...options, ...target.nodes[0] });
+  return new Redis({
+    ...options,
+    sentinels: [...target.nodes],
+    name: target.master as string,
+    // Subscribes to the sentinels' +switch-master, so a failover is followed at once, not at the next error.
+    failoverDetector: true,
+    ...(target.tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: target.tls }),
+  });
 }
 
 function cluster(target: Target): Cluster {

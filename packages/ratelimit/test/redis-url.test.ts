@@ -5,7 +5,8 @@ import { describe, expect, test } from 'vitest';
 describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
   test('a standalone server, with credentials, database and TLS', () => {
     expect(parseRedisUrl('redis://localhost')).toEqual({
-      cluster: false,
+      mode: 'standalone',
+      master: undefined,
       tls: false,
       nodes: [{ host: 'localhost', port: 6379 }],
       username: undefined,
@@ -13,7 +14,8 @@ describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
       db: 0,
     });
     expect(parseRedisUrl('rediss://app:p%40ss%3Aw0rd@10.0.0.5:6380/2')).toEqual({
-      cluster: false,
+      mode: 'standalone',
+      master: undefined,
       tls: true,
       nodes: [{ host: '10.0.0.5', port: 6380 }],
       username: 'app',
@@ -29,7 +31,8 @@ describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
 
   test('a cluster by its startup nodes, with or without TLS', () => {
     expect(parseRedisUrl('redis+cluster://10.0.0.1:7000,10.0.0.2:7001,[::1]')).toEqual({
-      cluster: true,
+      mode: 'cluster',
+      master: undefined,
       tls: false,
       nodes: [
         { host: '10.0.0.1', port: 7000 },
@@ -40,18 +43,47 @@ describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
       password: undefined,
       db: 0,
     });
-    expect(parseRedisUrl('rediss+cluster://u:p@node-1:7000/')).toMatchObject({ cluster: true, tls: true });
+    expect(parseRedisUrl('rediss+cluster://u:p@node-1:7000/')).toMatchObject({
+      mode: 'cluster',
+      master: undefined,
+      tls: true,
+    });
+  });
+
+  test("sentinels and the master they name, with the master's credentials and a database", () => {
+    expect(parseRedisUrl('redis+sentinel://:pw@10.0.0.1,10.0.0.2:26380/my%20master/3')).toEqual({
+      mode: 'sentinel',
+      tls: false,
+      nodes: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+      ],
+      master: 'my master',
+      username: undefined,
+      password: 'pw',
+      db: 3,
+    });
+    expect(parseRedisUrl('rediss+sentinel://s1/mymaster')).toMatchObject({
+      tls: true,
+      master: 'mymaster',
+      db: 0,
+    });
   });
 
   test.each([
+    ['redis+sentinel://s1:26379', /names no master: add the master's name as the path \(\/mymaster\)/],
+    ['redis+sentinel://s1:26379/m/x', /database "x", not a number/],
     ['mongodb://localhost', /scheme "mongodb:", which is not supported/],
     ['redis://', /names no host/],
     ['redis://localhost:99999', /host "localhost:99999", which is not valid \(check the port/],
-    ['redis://a:1,b:2', /names 2 hosts; only a cluster URL \(redis\+cluster:\/\/\) takes several/],
+    [
+      'redis://a:1,b:2',
+      /names 2 hosts; only a cluster or sentinel URL \(redis\+cluster:\/\/, redis\+sentinel:\/\/\) takes several/,
+    ],
     ['redis+cluster://a:1,b:2/3', /selects database 3, but a Redis Cluster has only database 0/],
     ['redis://localhost/db', /database "db", not a number/],
     ['redis://localhost?family=6', /is not a valid Redis URL/],
-    ['redis://%zz@localhost', /credentials that are not valid percent-encoding/],
+    ['redis://%zz@localhost', /credentials or a master name that are not valid percent-encoding/],
     ['localhost:6379', /is not a valid Redis URL/],
   ])('%s is an InvalidOptionError that shows the forms that work', (url, problem) => {
     let error: unknown;

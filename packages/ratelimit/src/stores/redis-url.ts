@@ -2,34 +2,43 @@ import { InvalidOptionError } from '../errors.js';
 
 /** A Redis deployment as a URL names it, checked but not connected. */
 export interface RedisTarget {
-  /** `redis+cluster://` or `rediss+cluster://`: a Cluster client from the start. */
-  readonly cluster: boolean;
-  /** `rediss://` or `rediss+cluster://`. */
+  /**
+   * `standalone` (`redis://`): one server; `cluster` (`redis+cluster://`): a Cluster client from the
+   * start; `sentinel` (`redis+sentinel://`): the master that Sentinel names `master`.
+   */
+  readonly mode: 'standalone' | 'cluster' | 'sentinel';
+  /** `rediss://`, `rediss+cluster://`, `rediss+sentinel://`: TLS to Redis (and to the sentinels). */
   readonly tls: boolean;
-  /** One node for a standalone URL; the startup nodes of a cluster. */
+  /** The server; the startup nodes of a cluster; the sentinels. */
   readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  /** The master's name, for `sentinel`. */
+  readonly master: string | undefined;
   readonly username: string | undefined;
   readonly password: string | undefined;
   /** Always 0 on a cluster. */
   readonly db: number;
 }
 
-const SCHEMES: Readonly<Record<string, { cluster: boolean; tls: boolean }>> = {
-  redis: { cluster: false, tls: false },
-  rediss: { cluster: false, tls: true },
-  'redis+cluster': { cluster: true, tls: false },
-  'rediss+cluster': { cluster: true, tls: true },
+const SCHEMES: Readonly<Record<string, { mode: RedisTarget['mode']; tls: boolean }>> = {
+  redis: { mode: 'standalone', tls: false },
+  rediss: { mode: 'standalone', tls: true },
+  'redis+cluster': { mode: 'cluster', tls: false },
+  'rediss+cluster': { mode: 'cluster', tls: true },
+  'redis+sentinel': { mode: 'sentinel', tls: false },
+  'rediss+sentinel': { mode: 'sentinel', tls: true },
 };
 
 export const REDIS_URL_FORMS =
-  'redis://[user:password@]host:6379[/db], rediss://… (TLS), or redis+cluster://host1:7000,host2:7001 ' +
-  '(rediss+cluster:// with TLS)';
+  'redis://[user:password@]host:6379[/db], rediss://… (TLS), redis+cluster://host1:7000,host2:7001, or ' +
+  'redis+sentinel://sentinel1:26379,sentinel2:26379/<master>[/db] (rediss+… with TLS)';
 
 /**
  * Parses a Redis URL: `redis://` and `rediss://` (TLS) name one server, with an optional numeric database
  * (`redis://:password@host:6379/2`); `redis+cluster://` and `rediss+cluster://` name a Cluster by one or more
- * startup nodes separated by commas (`redis+cluster://user:pw@10.0.0.1:7000,10.0.0.2:7000`). Credentials are
- * percent-decoded. The default port is 6379.
+ * startup nodes separated by commas (`redis+cluster://user:pw@10.0.0.1:7000,10.0.0.2:7000`);
+ * `redis+sentinel://` and `rediss+sentinel://` name sentinels (default port 26379) and the master's name as
+ * the path, then an optional database (`redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/mymaster/0`); the
+ * credentials are the master's. Credentials are percent-decoded. The default port is 6379.
  * @param what how the message names the URL, such as `'REDIS_URL'`.
  * @throws {InvalidOptionError} naming what is wrong and the forms that work.
  */
@@ -42,6 +51,14 @@ export function parseRedisUrl(url: string, what = 'the Redis URL'): RedisTarget 
   const [, scheme = '', credentials, hosts = '', path = ''] = match;
   const kind = SCHEMES[scheme.toLowerCase()];
   if (kind === undefined) return fail(`has the scheme "${scheme}:", which is not supported`);
+  const decode = (part: string | undefined) => {
+    if (part === undefined || part === '') return undefined;
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return fail('has credentials or a master name that are not valid percent-encoding');
+    }
+  };
   const nodes = hosts.split(',').map((host) => {
     let parsed: URL;
     try {
@@ -50,26 +67,32 @@ export function parseRedisUrl(url: string, what = 'the Redis URL'): RedisTarget 
       return fail(`has the host "${host}", which is not valid (check the port: a number up to 65535)`);
     }
     if (parsed.hostname === '') fail('names no host');
-    return { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port || 6379) };
+    const port = Number(parsed.port || (kind.mode === 'sentinel' ? 26379 : 6379));
+    return { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port };
   });
-  if (nodes.length > 1 && !kind.cluster) {
-    fail(`names ${nodes.length} hosts; only a cluster URL (${scheme}+cluster://) takes several`);
+  if (nodes.length > 1 && kind.mode === 'standalone') {
+    fail(
+      `names ${nodes.length} hosts; only a cluster or sentinel URL (${scheme}+cluster://, ${scheme}+sentinel://) takes several`,
+    );
   }
-  if (!/^(\/\d{0,5})?$/.test(path)) fail(`has the database ${JSON.stringify(path.slice(1))}, not a number`);
-  const db = Number(path.slice(1) || 0);
-  if (kind.cluster && db !== 0) fail(`selects database ${db}, but a Redis Cluster has only database 0`);
+  let master: string | undefined;
+  let dbPath = path;
+  if (kind.mode === 'sentinel') {
+    const named = /^\/([^/]+)(\/.*)?$/.exec(path);
+    if (!named?.[1]) return fail("names no master: add the master's name as the path (/mymaster)");
+    master = decode(named[1]);
+    dbPath = named[2] ?? '';
+  }
+  if (!/^(\/\d{0,5})?$/.test(dbPath))
+    fail(`has the database ${JSON.stringify(dbPath.slice(1))}, not a number`);
+  const db = Number(dbPath.slice(1) || 0);
+  if (kind.mode === 'cluster' && db !== 0)
+    fail(`selects database ${db}, but a Redis Cluster has only database 0`);
   const separator = credentials?.indexOf(':') ?? -1;
-  const decode = (part: string | undefined) => {
-    if (part === undefined || part === '') return undefined;
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return fail('has credentials that are not valid percent-encoding');
-    }
-  };
   return {
     ...kind,
     nodes,
+    master,
     username: decode(separator < 0 ? credentials : credentials?.slice(0, separator)),
     password: separator < 0 ? undefined : decode(credentials?.slice(separator + 1)),
     db,
