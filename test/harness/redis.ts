@@ -50,20 +50,26 @@ async function launch(port: number, dir: string, args: readonly string[]): Promi
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  return whenLogged(child, 'Ready to accept connections', `redis-server on port ${port}`);
+}
+
+/**
+ * Tracks a redis-server process (for the reaper) and resolves with it once its log shows `marker`; rejects
+ * with the end of the log when it exits first.
+ */
+export async function whenLogged(child: ChildProcess, marker: string, what: string): Promise<ChildProcess> {
   if (child.pid !== undefined) track(child.pid);
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);
-      if (log.includes('Ready to accept connections')) resolve();
+      if (log.includes(marker)) resolve();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.once('error', reject);
     child.once('exit', (code, signal) =>
-      reject(
-        new Error(`redis-server on port ${port} exited (${code ?? signal}) before it was ready:\n${log}`),
-      ),
+      reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${log}`)),
     );
   });
   // Keep draining the log so redis-server never blocks on a full pipe.

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
-import { track, untrack } from './reaper.js';
-import { type RedisServer, startRedis } from './redis.js';
+import { untrack } from './reaper.js';
+import { type RedisServer, startRedis, whenLogged } from './redis.js';
 
 /** A master, one replica and three sentinels on 127.0.0.1 (quorum 2, master down after 1 s). */
 export interface RedisSentinel {
@@ -34,21 +34,7 @@ async function sentinel(port: number, dir: string, master: RedisServer, name: st
     ].join('\n'),
   );
   const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid !== undefined) track(child.pid);
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-4000);
-      if (log.includes('+monitor master')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`sentinel on port ${port} exited (${code}):\n${log}`)));
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return child;
+  return whenLogged(child, '+monitor master', `sentinel on port ${port}`);
 }
 
 /**
