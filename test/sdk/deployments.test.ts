@@ -60,6 +60,31 @@ describe('a Redis Cluster from a URL', () => {
     limiter.close();
   });
 
+  test('a plain URL at a cluster node, for a user that may not run CLUSTER SLOTS: a refusal that names it, not an outage', async () => {
+    const nodes = servers().cluster.nodes;
+    const prefix = testPrefix();
+    const user = `noslots${prefix.slice(-6)}`;
+    for (const { host, port } of nodes) {
+      const admin = new Redis(port, host);
+      await admin.acl('SETUSER', user, 'reset', 'on', '>pw', `~${prefix}:*`, '+@all', '-cluster|slots');
+      admin.disconnect();
+    }
+    const limiter = new Ratelimit({
+      store: `redis://${user}:pw@${nodes[0]?.host}:${nodes[0]?.port}`,
+      rules: { m: '3/minute' },
+      prefix,
+    });
+    const outcomes = await Promise.allSettled(['user:1', 'user:2', 'user:3'].map((id) => limiter.limit(id)));
+    const refusals = outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason));
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const refusal of refusals) {
+      expect(refusal).toMatch(/^StoreRefusedError: NOPERM .*'cluster\|slots'.*\(grant the command/);
+    }
+    for (const outcome of outcomes)
+      if (outcome.status === 'fulfilled') expect(outcome.value.reason).toBe('store');
+    limiter.close();
+  });
+
   test('redis+cluster:// names the startup nodes', async () => {
     const nodes = servers().cluster.nodes.map(({ host, port }) => `${host}:${port}`);
     const limiter = new Ratelimit({

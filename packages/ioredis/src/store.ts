@@ -138,6 +138,9 @@ export class IORedisStore extends ScriptStore {
       connection.toCluster = () => {
         switching ??= (async () => {
           const old = connection.client;
+          // A Cluster client finds the slots with CLUSTER SLOTS: a user that may not run it gets its NOPERM,
+          // a refusal that names the fix, instead of a client that never becomes ready (an outage).
+          await old.call('CLUSTER', 'SLOTS');
           connection.client = cluster(target);
           watch(connection.client);
           await old.quit().catch(() => old.disconnect());
