@@ -1,2 +1,2 @@
-export type { IORedisClient } from './store.js';
+export type { IORedisClient, IORedisCommands } from './store.js';
 export { IORedisStore } from './store.js';

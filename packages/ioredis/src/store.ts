@@ -14,6 +14,20 @@ const LIMITER_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, autoResendUnful
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type IORedisClient = Redis | Cluster;
 
+/** What the health check uses of a Cluster's master. */
+type ClusterNode = Pick<Redis, 'ping' | 'cluster'> & {
+  readonly options: Pick<RedisOptions, 'host' | 'port'>;
+};
+
+/**
+ * What the store uses of a client: a `Redis` or `Cluster` of ioredis 5 or 6, also when it is another copy of
+ * ioredis than the one this package's types resolve to.
+ */
+export interface IORedisCommands
+  extends Pick<Redis, 'evalsha' | 'eval' | 'unlink' | 'ping' | 'set' | 'get' | 'isCluster'> {
+  nodes?(role: 'master'): ClusterNode[];
+}
+
 /**
  * The periodkey store over ioredis. Every key of one call shares a hash tag, so on a Cluster the script
  * runs on the one node that owns the identity's slot.
@@ -21,13 +35,13 @@ export type IORedisClient = Redis | Cluster;
  * @example
  * const store = new IORedisStore(new Redis(process.env.REDIS_URL));
  */
-export class IORedisStore extends ScriptStore {
+export class IORedisStore<C extends IORedisCommands = IORedisClient> extends ScriptStore {
   /** The client, for closing it (`store.client.quit()`). */
-  readonly client: IORedisClient;
+  readonly client: C;
   readonly #healthKey = defaultHealthKey();
 
   /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
-  constructor(client: IORedisClient) {
+  constructor(client: C) {
     if (typeof client?.evalsha !== 'function' || typeof client.unlink !== 'function') {
       throw new InvalidOptionError(
         'IORedisStore takes an ioredis client: new IORedisStore(new Redis(url)) or new IORedisStore(new Cluster(nodes))',
@@ -48,10 +62,10 @@ export class IORedisStore extends ScriptStore {
    * Needs `+ping +set +get` (and `+cluster|info` on a Cluster) and the key in the ACL.
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
-    const client = this.client;
+    const client: IORedisCommands = this.client;
     return checkHealth(
       {
-        ping: () => (client.isCluster ? clusterPing(client as Cluster) : client.ping()),
+        ping: () => (client.isCluster ? clusterPing(client as Required<IORedisCommands>) : client.ping()),
         write: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
         read: (key) => client.get(key),
       },
@@ -70,7 +84,7 @@ export class IORedisStore extends ScriptStore {
   }
 }
 
-async function clusterPing(cluster: Cluster): Promise<void> {
+async function clusterPing(cluster: Required<IORedisCommands>): Promise<void> {
   await Promise.all(
     cluster.nodes('master').map(async (node) => {
       await node.ping();
