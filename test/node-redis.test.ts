@@ -104,15 +104,14 @@ describe.each(MAJORS)('node-redis %s', (_, lib) => {
       kind: 'noperm',
       command: undefined,
     });
-    // A key outside the user's ACL: the limiter throws the refusal, whatever its failure policy.
-    const rl = new Ratelimit({
-      store: new NodeRedisStore(user),
-      prefix: testPrefix(),
-      rules: { d: '2/day' },
-    });
-    const refused = await failure(() => rl.limit('user:1'));
-    expect(isStoreRefusedError(refused)).toBe(true);
-    expect(classifyRedisError(refused.cause)).toMatchObject({ kind: 'noperm' });
+    // A key outside the user's ACL, and a command the script calls (INCRBY) that it does not grant: the
+    // limiter throws the refusal, whatever its failure policy (Redis 7.0 words the second one as an ERR).
+    for (const under of [testPrefix(), prefix]) {
+      const rl = new Ratelimit({ store: new NodeRedisStore(user), prefix: under, rules: { d: '2/day' } });
+      const refused = await failure(() => rl.limit('user:1'));
+      expect(isStoreRefusedError(refused)).toBe(true);
+      expect(classifyRedisError(refused.cause)).toMatchObject({ kind: 'noperm' });
+    }
   });
 
   test('a cluster node asked through a standalone client answers moved, a refusal', async () => {
