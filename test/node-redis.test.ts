@@ -1,7 +1,7 @@
 import { NodeRedisStore } from '@periodkey/node-redis';
 import { isStoreRefusedError, Ratelimit } from '@periodkey/ratelimit';
 import { classifyRedisError, isRefusal, LIMIT_SCRIPT } from '@periodkey/ratelimit/storage';
-import { createAclUser, type RedisServer, servers, startRedis, testPrefix } from '@periodkey/test';
+import { createAclUser, type RedisServer, rejection, servers, startRedis, testPrefix } from '@periodkey/test';
 import { Redis } from 'ioredis';
 import * as redis6 from 'redis';
 import * as redis5 from 'redis5';
@@ -20,16 +20,6 @@ const MAJORS: readonly (readonly [string, NodeRedis])[] = [
 ];
 
 const UNKNOWN_SHA = '0123456789abcdef0123456789abcdef01234567';
-
-/** The error `run` rejects with. */
-async function failure(run: () => Promise<unknown>): Promise<Error> {
-  const error = await run().then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as Error;
-}
 
 /** How many times `server` answered `code` (INFO errorstats). */
 async function errorCount(admin: Redis, code: string): Promise<number> {
@@ -65,7 +55,7 @@ describe.each(MAJORS)('node-redis %s', (_, lib) => {
 
   test('after SCRIPT FLUSH, EVALSHA answers a noscript error and the store falls back to EVAL', async () => {
     const client = await connect(own.url);
-    const reply = await failure(() => client.evalSha(UNKNOWN_SHA, { keys: [], arguments: [] }));
+    const reply = await rejection(() => client.evalSha(UNKNOWN_SHA, { keys: [], arguments: [] }));
     expect(reply).toBeInstanceOf(lib.ErrorReply);
     expect(reply.message).toMatch(/^NOSCRIPT /);
     expect(classifyRedisError(reply)).toEqual({ kind: 'noscript' });
@@ -91,16 +81,16 @@ describe.each(MAJORS)('node-redis %s', (_, lib) => {
     const key = `${prefix}:string`;
     await client.set(key, '1', { expiration: { type: 'PX', value: 60_000 } });
     const script = "return redis.call('HGET', KEYS[1], 'f')";
-    const wrongtype = await failure(() => client.eval(script, { keys: [key], arguments: [] }));
+    const wrongtype = await rejection(() => client.eval(script, { keys: [key], arguments: [] }));
     expect(classifyRedisError(wrongtype)).toEqual({ kind: 'wrongtype' });
     expect(isRefusal(wrongtype)).toBe(true);
 
     const user = await connect(await createAclUser(own.url, [`~${prefix}:*`, '+get', '+evalsha', '+eval']));
-    expect(classifyRedisError(await failure(() => user.set(`${prefix}:k`, '1')))).toEqual({
+    expect(classifyRedisError(await rejection(() => user.set(`${prefix}:k`, '1')))).toEqual({
       kind: 'noperm',
       command: 'set',
     });
-    expect(classifyRedisError(await failure(() => user.get('elsewhere')))).toEqual({
+    expect(classifyRedisError(await rejection(() => user.get('elsewhere')))).toEqual({
       kind: 'noperm',
       command: undefined,
     });
@@ -108,7 +98,7 @@ describe.each(MAJORS)('node-redis %s', (_, lib) => {
     // limiter throws the refusal, whatever its failure policy (Redis 7.0 words the second one as an ERR).
     for (const under of [testPrefix(), prefix]) {
       const rl = new Ratelimit({ store: new NodeRedisStore(user), prefix: under, rules: { d: '2/day' } });
-      const refused = await failure(() => rl.limit('user:1'));
+      const refused = await rejection(() => rl.limit('user:1'));
       expect(isStoreRefusedError(refused)).toBe(true);
       expect(classifyRedisError(refused.cause)).toMatchObject({ kind: 'noperm' });
     }
