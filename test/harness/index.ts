@@ -4,6 +4,7 @@ import type { Servers } from './global-setup.js';
 
 export { createAclUser } from './acl.js';
 export type { Servers } from './global-setup.js';
+export { rejection } from './rejection.js';
 export type { RedisSentinel } from './sentinel.js';
 export { startSentinel } from './sentinel.js';
 export type { RedisCluster, RedisServer, UpstashServer } from './servers.js';

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { IORedisStore } from '@periodkey/ioredis';
+import { NodeRedisStore } from '@periodkey/node-redis';
+import type { Store } from '@periodkey/ratelimit/store';
 import { createAclUser, type RedisServer, startRedis } from '@periodkey/test';
 import { Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   expectCountingRight,
@@ -14,65 +18,91 @@ import {
 
 // A private redis-server, crashed (SIGKILL) and restarted on the same port, or frozen (SIGSTOP) past the
 // timeout and resumed, under live traffic from three limiters: fail-open, fail-closed, and a fallback store.
-// The ioredis client has its default options (offline queue, 20 retries per request): the hardest case for
-// the timeout, since commands wait in the client's queue instead of failing.
+// Each client has its default options (ioredis: offline queue, 20 retries per request; node-redis: offline
+// queue, reconnecting forever): the hardest case for the timeout, since commands wait in the client's queue
+// instead of failing.
 
 let server: RedisServer;
-let client: Redis;
 
 beforeAll(async () => {
   server = await startRedis();
-  client = new Redis(server.url);
-  client.on('error', () => {}); // the calls see the failures; ioredis would log each one
-  await client.ping();
 });
 
 afterAll(async () => {
-  client?.disconnect();
   await server?.stop();
 });
 
-describe('redis-server crashes mid-traffic (SIGKILL) and restarts on the same port', () => {
-  test('each policy answers within the bound, the fallback takes over and hands back, counting resumes', async () => {
-    const subjects = trio(new IORedisStore(client));
-    const results = await underFault(
-      subjects,
-      () => server.signal('SIGKILL'),
-      () => server.restart(),
-    );
-    for (const { subject, calls, outage } of results) {
-      expectThroughout(calls, outage, subject);
-      // The restarted server has no data: counting starts afresh and is exact.
-      await expectCountingRight(subject.limiter, 'after-restart');
-      await expectMetrics(subject);
-      subject.limiter.close();
-    }
-  });
-});
+/** A store on a connected client of `url`, and how to close it; the calls see the failures, not the log. */
+type Open = (url: string) => Promise<{ store: Store; close(): Promise<unknown> }>;
+const ioredis = async (client: Redis | Redis6) => {
+  client.on('error', () => {});
+  await client.ping();
+  return { store: new IORedisStore(client), close: async () => client.disconnect() };
+};
+const CLIENTS: readonly (readonly [string, Open])[] = [
+  ['ioredis 5', (url) => ioredis(new Redis(url))],
+  ['ioredis 6', (url) => ioredis(new Redis6(url))],
+  [
+    'node-redis 6',
+    async (url) => {
+      const client = await createClient({ url })
+        .on('error', () => {})
+        .connect();
+      return { store: new NodeRedisStore(client), close: () => client.close() };
+    },
+  ],
+];
 
-describe('redis-server frozen (SIGSTOP) for longer than the timeout, then resumed', () => {
-  test('each policy answers within the bound; the fallback counts on its own and nothing is merged back', async () => {
-    const subjects = trio(new IORedisStore(client));
-    const fallback = subjects[2] as Subject;
-    // Two calls counted in Redis before the freeze.
-    for (let i = 0; i < 2; i++) expect((await fallback.limiter.limit('carried')).reason).toBe('store');
-    const results = await underFault(
-      subjects,
-      () => server.signal('SIGSTOP'),
-      async () => {
-        // While bypassed, a call of `carried` counts in the fallback store only (it starts from zero).
-        expect(await fallback.limiter.limit('carried')).toMatchObject({ reason: 'fallback', remaining: 4 });
-        server.signal('SIGCONT');
-      },
-    );
-    for (const { subject, calls, outage } of results) {
-      expectThroughout(calls, outage, subject);
-      await expectCountingRight(subject.limiter, 'after-freeze');
-      await expectMetrics(subject);
-      subject.limiter.close();
-    }
-    // Redis kept its data: `carried` has its 2 from before the freeze, not the fallback's 1.
-    expect(await fallback.limiter.limit('carried')).toMatchObject({ reason: 'store', remaining: 2 });
+describe.each(CLIENTS)('through %s', (_, open) => {
+  let store: Store;
+  let close: () => Promise<unknown>;
+  beforeAll(async () => {
+    ({ store, close } = await open(server.url));
+  });
+  afterAll(() => close());
+
+  describe('redis-server crashes mid-traffic (SIGKILL) and restarts on the same port', () => {
+    test('each policy answers within the bound, the fallback takes over and hands back, counting resumes', async () => {
+      const subjects = trio(store);
+      const results = await underFault(
+        subjects,
+        () => server.signal('SIGKILL'),
+        () => server.restart(),
+      );
+      for (const { subject, calls, outage } of results) {
+        expectThroughout(calls, outage, subject);
+        // The restarted server has no data: counting starts afresh and is exact.
+        await expectCountingRight(subject.limiter, 'after-restart');
+        await expectMetrics(subject);
+        subject.limiter.close();
+      }
+    });
+  });
+
+  describe('redis-server frozen (SIGSTOP) for longer than the timeout, then resumed', () => {
+    test('each policy answers within the bound; the fallback counts on its own and nothing is merged back', async () => {
+      const subjects = trio(store);
+      const fallback = subjects[2] as Subject;
+      // Two calls counted in Redis before the freeze.
+      for (let i = 0; i < 2; i++) expect((await fallback.limiter.limit('carried')).reason).toBe('store');
+      const results = await underFault(
+        subjects,
+        () => server.signal('SIGSTOP'),
+        async () => {
+          // While bypassed, a call of `carried` counts in the fallback store only (it starts from zero).
+          expect(await fallback.limiter.limit('carried')).toMatchObject({ reason: 'fallback', remaining: 4 });
+          server.signal('SIGCONT');
+        },
+      );
+      for (const { subject, calls, outage } of results) {
+        expectThroughout(calls, outage, subject);
+        await expectCountingRight(subject.limiter, 'after-freeze');
+        await expectMetrics(subject);
+        subject.limiter.close();
+      }
+      // Redis kept its data: `carried` has its 2 from before the freeze, not the fallback's 1.
+      expect(await fallback.limiter.limit('carried')).toMatchObject({ reason: 'store', remaining: 2 });
+    });
   });
 });
 

@@ -257,9 +257,9 @@ describe.each(BACKENDS)('contract on %s', (name: BackendName) => {
   const base = testPrefix('contract');
   let counter = 0;
 
-  beforeAll(() => {
-    backend = openBackend(name);
-    reference = openBackend('memory');
+  beforeAll(async () => {
+    backend = await openBackend(name);
+    reference = await openBackend('memory');
   });
   afterAll(async () => {
     await backend.close();

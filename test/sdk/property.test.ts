@@ -96,8 +96,8 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never;
 
 describe('random calls through the public API on every store', () => {
   const backends = new Map<string, Backend>();
-  beforeAll(() => {
-    for (const name of BACKENDS) backends.set(name, openBackend(name));
+  beforeAll(async () => {
+    for (const name of BACKENDS) backends.set(name, await openBackend(name));
   });
   afterAll(async () => {
     for (const backend of backends.values()) await backend.close();

@@ -1,5 +1,5 @@
 import { classifyRedisError, isRefusal, type RedisErrorKind } from '@periodkey/ratelimit/storage';
-import { createAclUser, type RedisServer, servers, startRedis, testPrefix } from '@periodkey/test';
+import { createAclUser, type RedisServer, rejection, servers, startRedis, testPrefix } from '@periodkey/test';
 import { Redis as Upstash } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -9,18 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // Not provoked here: ASK (a slot in migration) and LOADING (a server loading its data set), whose replies
 // the unit test covers.
 
-/** The error `run` rejects with. */
-async function failure(run: () => Promise<unknown>): Promise<Error> {
-  const error = await run().then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as Error;
-}
-
 async function kindOf(run: () => Promise<unknown>): Promise<RedisErrorKind> {
-  return classifyRedisError(await failure(run));
+  return classifyRedisError(await rejection(run));
 }
 
 const UNKNOWN_SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -50,7 +40,7 @@ describe('on redis-server, through ioredis', () => {
       command: 'cluster|slots',
     });
     expect(await kindOf(() => user.get('elsewhere'))).toEqual({ kind: 'noperm', command: undefined });
-    expect(isRefusal(await failure(() => user.get('elsewhere')))).toBe(true);
+    expect(isRefusal(await rejection(() => user.get('elsewhere')))).toBe(true);
   });
 
   test('a wrong password is wrongpass, none where one is required noauth', async () => {
@@ -62,7 +52,7 @@ describe('on redis-server, through ioredis', () => {
     const anonymous = connect(locked.url);
     await anonymous.connect();
     expect(await kindOf(() => anonymous.get('k'))).toEqual({ kind: 'noauth' });
-    expect(isRefusal(await failure(() => anonymous.get('k')))).toBe(true);
+    expect(isRefusal(await rejection(() => anonymous.get('k')))).toBe(true);
   });
 
   test('a string key read as a hash is wrongtype, in a script too', async () => {
@@ -75,7 +65,7 @@ describe('on redis-server, through ioredis', () => {
 
   test('scripts: an unknown SHA is noscript, a failing script script', async () => {
     expect(await kindOf(() => client.evalsha(UNKNOWN_SHA, 0))).toEqual({ kind: 'noscript' });
-    expect(isRefusal(await failure(() => client.evalsha(UNKNOWN_SHA, 0)))).toBe(false);
+    expect(isRefusal(await rejection(() => client.evalsha(UNKNOWN_SHA, 0)))).toBe(false);
     expect(await kindOf(() => client.eval('return x.y', 0))).toEqual({ kind: 'script' });
     expect(await kindOf(() => client.eval('return (', 0))).toEqual({ kind: 'script' });
   });
@@ -108,7 +98,7 @@ describe('on a Redis Cluster node, through a client that is not a Cluster client
 
     const [a, b] = ['{a}x', '{b}x'];
     expect(await kindOf(() => (nodes[0] as Redis).del(a, b))).toEqual({ kind: 'crossslot' });
-    expect(isRefusal(await failure(() => (nodes[0] as Redis).del(a, b)))).toBe(true);
+    expect(isRefusal(await rejection(() => (nodes[0] as Redis).del(a, b)))).toBe(true);
   });
 });
 

@@ -163,7 +163,7 @@ describe.each(CARRY)('on $name', ({ name, writer, env }) => {
   test('a count carried over by `migrate --carry-over` is that many units used to the SDK', async () => {
     const prefix = testPrefix();
     const legacy = writer();
-    const backend = openBackend(name);
+    const backend = await openBackend(name);
     try {
       await legacy.set(`${prefix}:user:7:/api`, '3');
       await legacy.set(`${prefix}:user:8:/api`, '12');

@@ -12,18 +12,17 @@ import { UpstashStore } from '@periodkey/upstash';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Backend, type BackendName, openBackend } from './backends.js';
+import { type Backend, openBackend, REDIS_BACKENDS, SERVERS } from './backends.js';
 
 // Issue 11, the findings that need a real Redis: every Redis store against the memory store.
 
-const REDIS_BACKENDS: readonly BackendName[] = ['standalone', 'cluster', 'upstash'];
 const NOW = Date.parse('2026-11-24T10:00:00Z');
 
 describe.each(REDIS_BACKENDS)('%s', (name) => {
   let backend: Backend;
   let raw: Redis | Cluster | undefined;
-  beforeAll(() => {
-    backend = openBackend(name);
+  beforeAll(async () => {
+    backend = await openBackend(name);
   });
   afterAll(async () => {
     await backend.close();
@@ -45,9 +44,9 @@ describe.each(REDIS_BACKENDS)('%s', (name) => {
     if (raw === undefined) {
       const { cluster, redis, upstash } = servers();
       raw =
-        name === 'cluster'
+        SERVERS[name] === 'cluster'
           ? new Cluster(cluster.nodes)
-          : new Redis(name === 'upstash' ? upstash.redisUrl : redis.url);
+          : new Redis(SERVERS[name] === 'upstash' ? upstash.redisUrl : redis.url);
     }
     return raw;
   }

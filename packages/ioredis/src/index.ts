@@ -1,2 +1,2 @@
-export type { FromUrlOptions, IORedisClient } from './store.js';
+export type { FromUrlOptions, IORedisClient, IORedisCommands } from './store.js';
 export { IORedisStore } from './store.js';

@@ -29,12 +29,29 @@ export interface FromUrlOptions {
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type IORedisClient = Redis | Cluster;
 
+/** What the health check uses of a Cluster's master. */
+type ClusterNode = Pick<Redis, 'ping' | 'cluster'> & {
+  readonly options: Pick<RedisOptions, 'host' | 'port'>;
+};
+
+/**
+ * What the store uses of a client: a `Redis` or `Cluster` of ioredis 5 or 6, also when it is another copy of
+ * ioredis than the one this package's types resolve to.
+ */
+export interface IORedisCommands
+  extends Pick<
+    Redis,
+    'evalsha' | 'eval' | 'unlink' | 'ping' | 'set' | 'get' | 'isCluster' | 'quit' | 'disconnect'
+  > {
+  nodes?(role: 'master'): ClusterNode[];
+}
+
 /**
  * The client a store talks to. A store from a URL owns it: it may replace a standalone client by a Cluster
  * client (when the server answers MOVED) and remembers the connection's last error.
  */
-interface Connection {
-  client: IORedisClient;
+interface Connection<C extends IORedisCommands> {
+  client: C;
   /** Set for a client the store created: switches to a Cluster client, once. */
   toCluster: (() => Promise<void>) | undefined;
   /** The last `error` event of a client the store created (ECONNREFUSED, a TLS failure, ...). */
@@ -48,19 +65,19 @@ interface Connection {
  * @example
  * const store = new IORedisStore(new Redis(process.env.REDIS_URL));
  */
-export class IORedisStore extends ScriptStore {
-  readonly #connection: Connection;
+export class IORedisStore<C extends IORedisCommands = IORedisClient> extends ScriptStore {
+  readonly #connection: Connection<C>;
   readonly #healthKey = defaultHealthKey();
 
   /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
-  constructor(client: IORedisClient) {
+  constructor(client: C) {
     if (typeof client?.evalsha !== 'function' || typeof client.unlink !== 'function') {
       throw new InvalidOptionError(
         'IORedisStore takes an ioredis client: new IORedisStore(new Redis(url)) or new IORedisStore(new Cluster(nodes))',
       );
     }
-    const connection: Connection = { client, toCluster: undefined, lastError: undefined };
-    const run = <T>(command: (client: IORedisClient) => Promise<T>) => send(connection, command);
+    const connection: Connection<C> = { client, toCluster: undefined, lastError: undefined };
+    const run = <T>(command: (client: C) => Promise<T>) => send(connection, command);
     super({
       evalsha: (sha, keys, args) => run((c) => c.evalsha(sha, keys.length, ...keys, ...args)),
       eval: (source, keys, args) => run((c) => c.eval(source, keys.length, ...keys, ...args)),
@@ -73,7 +90,7 @@ export class IORedisStore extends ScriptStore {
    * The client, for closing a client you passed in (`store.client.quit()`). For a store from
    * {@link IORedisStore.fromUrl}, a `Cluster` once a plain URL turned out to reach a cluster node.
    */
-  get client(): IORedisClient {
+  get client(): C {
     return this.#connection.client;
   }
 
@@ -85,10 +102,11 @@ export class IORedisStore extends ScriptStore {
    * URL, a failure's `cause` is the connection's last error (ECONNREFUSED, a TLS failure, ...).
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
-    const run = <T>(command: (client: IORedisClient) => Promise<T>) => send(this.#connection, command);
+    const run = <T>(command: (client: C) => Promise<T>) => send(this.#connection, command);
     return checkHealth(
       {
-        ping: () => run<unknown>((c) => (c.isCluster ? clusterPing(c as Cluster) : c.ping())),
+        ping: () =>
+          run<unknown>((c) => (c.isCluster ? clusterPing(c as Required<IORedisCommands>) : c.ping())),
         write: (key, value, ttlMs) => run((c) => c.set(key, value, 'PX', ttlMs)),
         read: (key) => run((c) => c.get(key)),
       },
@@ -103,7 +121,6 @@ export class IORedisStore extends ScriptStore {
   async close(): Promise<void> {
     const { client } = this.#connection;
     this.#connection.toCluster = undefined;
-    if (client.status === 'end') return;
     await client.quit().catch(() => client.disconnect());
   }
 
@@ -124,9 +141,10 @@ export class IORedisStore extends ScriptStore {
    * @throws {InvalidOptionError} for a URL that does not name a Redis deployment, TLS options for a URL
    * that is not TLS, or a CA file that cannot be read.
    */
-  static fromUrl(url: string, options: FromUrlOptions = {}): IORedisStore {
+  static fromUrl(url: string, options: FromUrlOptions = {}): IORedisStore<IORedisClient> {
     const target = { ...parseRedisUrl(url), tls: tlsOptions(url, options) };
-    const store = new IORedisStore(target.mode === 'cluster' ? cluster(target) : standalone(target));
+    const client: IORedisClient = target.mode === 'cluster' ? cluster(target) : standalone(target);
+    const store = new IORedisStore(client);
     const connection = store.#connection;
     const watch = (client: IORedisClient) =>
       client.on('error', (error: Error) => {
@@ -205,7 +223,10 @@ function credentials(target: Target): RedisOptions {
  * client and sends it again, and an error of the client's own (a closed connection, retries exhausted) gets
  * the connection's last error as its cause.
  */
-async function send<T>(connection: Connection, command: (client: IORedisClient) => Promise<T>): Promise<T> {
+async function send<T, C extends IORedisCommands>(
+  connection: Connection<C>,
+  command: (client: C) => Promise<T>,
+): Promise<T> {
   try {
     return await command(connection.client);
   } catch (error) {
@@ -222,7 +243,7 @@ async function send<T>(connection: Connection, command: (client: IORedisClient) 
   }
 }
 
-async function clusterPing(cluster: Cluster): Promise<void> {
+async function clusterPing(cluster: Required<IORedisCommands>): Promise<void> {
   await Promise.all(
     cluster.nodes('master').map(async (node) => {
       await node.ping();

@@ -27,6 +27,19 @@ const REPLIES: readonly (readonly [string, RedisErrorKind])[] = [
     { kind: 'noperm', command: undefined },
   ],
   ['NOPERM No permissions to access a key', { kind: 'noperm', command: undefined }],
+  // Redis 7.0, inside a script: as redis.pcall hands it to the script, and as redis.call fails with it.
+  [
+    "ERR The user executing the script can't run this command or subcommand",
+    { kind: 'noperm', command: undefined },
+  ],
+  [
+    "ERR The user executing the script can't run this command or subcommand script: e4b630ca3f4eca507701b11eb4f233603551fa65, on @user_script:1.",
+    { kind: 'noperm', command: undefined },
+  ],
+  [
+    "ERR The user executing the script can't access at least one of the keys mentioned in the command script: e4b630ca3f4eca507701b11eb4f233603551fa65, on @user_script:1.",
+    { kind: 'noperm', command: undefined },
+  ],
   ['WRONGPASS invalid username-password pair or user is disabled.', { kind: 'wrongpass' }],
   ['WRONGPASS invalid or missing auth token', { kind: 'wrongpass' }],
   ['NOAUTH Authentication required.', { kind: 'noauth' }],

@@ -58,6 +58,13 @@ const SCRIPT = /user_script|Error (?:running|compiling) script/;
 /** Redis 6.2 and 7 name the refused command in quotes: `... to run the 'get' command`. */
 const NOPERM_COMMAND = /'([^']+)' command/;
 const ERR = /(?<!')\bERR\b(?!')/;
+/**
+ * Redis 7.0 answers a command an ACL refuses inside a script with `ERR The user executing the script can't
+ * run this command or subcommand` (or `can't access at least one of the keys ...`), without NOPERM and,
+ * when the script caught it with `redis.pcall` and returned it (periodkey's script does), without the
+ * `@user_script` suffix either.
+ */
+const SCRIPT_NOPERM = /The user executing the script can't (?:run|access)/;
 const ERR_REPLIES: readonly (readonly [RegExp, Exclude<RedisErrorKind['kind'], 'noperm'>])[] = [
   [/unknown command/i, 'unknown-command'],
   [/cluster support disabled/i, 'cluster-disabled'],
@@ -72,6 +79,7 @@ export function classifyRedisError(error: unknown): RedisErrorKind {
     return { kind: 'noperm', command: NOPERM_COMMAND.exec(message)?.[1]?.toLowerCase() };
   }
   if (code !== undefined) return { kind: CODES[code] };
+  if (SCRIPT_NOPERM.test(message)) return { kind: 'noperm', command: undefined };
   if (SCRIPT.test(message)) return { kind: 'script' };
   for (const [pattern, kind] of ERR_REPLIES) if (pattern.test(message)) return { kind };
   return { kind: ERR.test(message) ? 'err' : 'other' };

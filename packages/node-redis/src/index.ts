@@ -1,0 +1,2 @@
+export type { NodeRedisClient, NodeRedisCluster, NodeRedisStandalone } from './store.js';
+export { NodeRedisStore } from './store.js';
