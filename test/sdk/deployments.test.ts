@@ -149,6 +149,25 @@ describe('connections have an owner', () => {
     }
   });
 
+  test('a limiter used after close() opens its URL again, and its next close() closes it', async () => {
+    const limiter = new Ratelimit({
+      store: servers().redis.url,
+      rules: { m: '5/minute' },
+      prefix: testPrefix(),
+    });
+    expect((await limiter.limit('user:1')).reason).toBe('store');
+    const first = (await limiter.store()) as IORedisStore;
+    const ended = once(first.client, 'end');
+    limiter.close();
+    await ended;
+    expect(await limiter.limit('user:1')).toMatchObject({ reason: 'store', remaining: 3 });
+    const second = (await limiter.store()) as IORedisStore;
+    expect(second).not.toBe(first);
+    const closed = once(second.client, 'end');
+    limiter.close();
+    await closed;
+  });
+
   test('a store passed in is never closed by the limiter', async () => {
     const client = new Redis(servers().redis.url);
     const limiter = new Ratelimit({ store: new IORedisStore(client), rules: { m: '5/minute' } });
