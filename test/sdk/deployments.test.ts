@@ -60,7 +60,7 @@ describe('a Redis Cluster from a URL', () => {
     limiter.close();
   });
 
-  test('a plain URL at a cluster node, for a user that may not run CLUSTER SLOTS: a refusal that names it, not an outage', async () => {
+  test('a plain URL at a cluster node, or a cluster URL, for a user that may not run CLUSTER SLOTS: a refusal that names it, not an outage', async () => {
     const nodes = servers().cluster.nodes;
     const prefix = testPrefix();
     const user = `noslots${prefix.slice(-6)}`;
@@ -69,19 +69,31 @@ describe('a Redis Cluster from a URL', () => {
       await admin.acl('SETUSER', user, 'reset', 'on', '>pw', `~${prefix}:*`, '+@all', '-cluster|slots');
       admin.disconnect();
     }
-    const limiter = new Ratelimit({
-      store: `redis://${user}:pw@${nodes[0]?.host}:${nodes[0]?.port}`,
-      rules: { m: '3/minute' },
-      prefix,
-    });
-    const outcomes = await Promise.allSettled(['user:1', 'user:2', 'user:3'].map((id) => limiter.limit(id)));
-    const refusals = outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason));
-    expect(refusals.length).toBeGreaterThan(0);
-    for (const refusal of refusals) {
-      expect(refusal).toMatch(/^StoreRefusedError: NOPERM .*'cluster\|slots'.*\(grant the command/);
+    for (const scheme of ['redis', 'redis+cluster']) {
+      const limiter = new Ratelimit({
+        store: `${scheme}://${user}:pw@${nodes[0]?.host}:${nodes[0]?.port}`,
+        rules: { m: '3/minute' },
+        prefix,
+      });
+      const ids = ['user:1', 'user:2', 'user:3'];
+      const outcomes = await Promise.allSettled(ids.map((id) => limiter.limit(id)));
+      const refusals = outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason));
+      expect(refusals.length).toBeGreaterThan(0);
+      for (const refusal of refusals) {
+        expect(refusal).toMatch(/^StoreRefusedError: NOPERM .*'cluster\|slots'.*\(grant the command/);
+      }
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') expect(outcome.value.reason).toBe('store');
+      }
+      limiter.close();
     }
-    for (const outcome of outcomes)
-      if (outcome.status === 'fulfilled') expect(outcome.value.reason).toBe('store');
+  });
+
+  test('a database the server does not have is a refusal, not counts in database 0', async () => {
+    const limiter = new Ratelimit({ store: `${servers().redis.url}/99`, rules: { m: '3/minute' } });
+    await expect(limiter.limit('user:1')).rejects.toThrow(
+      /^ERR DB index is out of range.*\(the server has no such database/,
+    );
     limiter.close();
   });
 
@@ -149,7 +161,7 @@ describe('connections have an owner', () => {
     }
   });
 
-  test('a limiter used after close() opens its URL again, and its next close() closes it', async () => {
+  test('a limiter used after close() still limits, on its URL opened for the call', async () => {
     const limiter = new Ratelimit({
       store: servers().redis.url,
       rules: { m: '5/minute' },
@@ -161,11 +173,14 @@ describe('connections have an owner', () => {
     limiter.close();
     await ended;
     expect(await limiter.limit('user:1')).toMatchObject({ reason: 'store', remaining: 3 });
-    const second = (await limiter.store()) as IORedisStore;
-    expect(second).not.toBe(first);
-    const closed = once(second.client, 'end');
+    expect(await limiter.usage('user:1')).toMatchObject([{ used: 2 }]);
+  });
+
+  test('memory:// keeps its counts across close()', async () => {
+    const limiter = new Ratelimit({ store: 'memory://', rules: { m: '5/minute' } });
+    await limiter.limit('user:1');
     limiter.close();
-    await closed;
+    expect(await limiter.limit('user:1')).toMatchObject({ reason: 'store', remaining: 3 });
   });
 
   test('a store passed in is never closed by the limiter', async () => {
@@ -182,8 +197,11 @@ describe('connections have an owner', () => {
       `import { Ratelimit } from '@periodkey/ratelimit';
        const limiter = new Ratelimit({ rules: { m: '5/minute' }, prefix: process.env.PREFIX });
        const { reason } = await limiter.limit('user:1');
+       // A call in flight at close(), and one after it: both limit, and neither keeps the connection open.
+       const inFlight = limiter.limit('user:1');
        limiter.close();
-       process.stdout.write(reason + '\\n');`,
+       const after = await limiter.limit('user:1');
+       process.stdout.write([reason, (await inFlight).reason, after.reason, after.remaining].join(' ') + '\\n');`,
       { REDIS_URL: servers().redis.url, PREFIX: testPrefix() },
     );
     let closedAt = 0;
@@ -195,7 +213,7 @@ describe('connections have an owner', () => {
     const killer = setTimeout(() => script.kill('SIGKILL'), 5000);
     const [code] = await once(script, 'exit');
     clearTimeout(killer);
-    expect(out.trim()).toBe('store');
+    expect(out.trim()).toBe('store store store 2');
     expect(code).toBe(0);
     expect(performance.now() - closedAt).toBeLessThan(1000);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidOptionError } from '@periodkey/ratelimit';
-import { classifyRedisError } from '@periodkey/ratelimit/storage';
+import { classifyRedisError, isRefusal } from '@periodkey/ratelimit/storage';
 import {
   checkHealth,
   defaultHealthKey,
@@ -56,6 +56,14 @@ interface Connection<C extends IORedisCommands> {
   toCluster: (() => Promise<void>) | undefined;
   /** The last `error` event of a client the store created (ECONNREFUSED, a TLS failure, ...). */
   lastError: Error | undefined;
+  /**
+   * A refusal the client met on its own, where no command sees it (NOPERM for CLUSTER SLOTS, SELECT of a
+   * database the server lacks): every command of the store then fails with it.
+   */
+  refusal: unknown;
+  /** The switch to a Cluster client under way, or done. */
+  switching: Promise<void> | undefined;
+  closed: boolean;
 }
 
 /**
@@ -76,7 +84,14 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
         'IORedisStore takes an ioredis client: new IORedisStore(new Redis(url)) or new IORedisStore(new Cluster(nodes))',
       );
     }
-    const connection: Connection<C> = { client, toCluster: undefined, lastError: undefined };
+    const connection: Connection<C> = {
+      client,
+      toCluster: undefined,
+      lastError: undefined,
+      refusal: undefined,
+      switching: undefined,
+      closed: false,
+    };
     const run = <T>(command: (client: C) => Promise<T>) => send(connection, command);
     super({
       evalsha: (sha, keys, args) => run((c) => c.evalsha(sha, keys.length, ...keys, ...args)),
@@ -119,9 +134,14 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
    * it opened from a URL or `REDIS_URL` once no limiter uses it; call it yourself on a store you created.
    */
   async close(): Promise<void> {
-    const { client } = this.#connection;
-    this.#connection.toCluster = undefined;
-    await client.quit().catch(() => client.disconnect());
+    const connection = this.#connection;
+    connection.closed = true;
+    // A switch to a Cluster client under way finishes first, so that the client it makes is closed too.
+    await connection.switching?.catch(() => undefined);
+    const { client } = connection;
+    // QUIT waits behind queued commands, which a client that is not connected may never send.
+    if ((client as { status?: string }).status !== 'ready') client.disconnect();
+    else await client.quit().catch(() => client.disconnect());
   }
 
   /**
@@ -149,20 +169,37 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
     const watch = (client: IORedisClient) =>
       client.on('error', (error: Error) => {
         connection.lastError = error;
+        // A Cluster client that may not run CLUSTER SLOTS never becomes ready, and a failed SELECT leaves
+        // the client in database 0: both are refusals no command reports, so the store reports them.
+        const node = (error as { lastNodeError?: unknown }).lastNodeError;
+        const refused = isRefusal(node)
+          ? node
+          : classifyRedisError(error).kind === 'db-out-of-range'
+            ? error
+            : undefined;
+        if (refused !== undefined && connection.refusal === undefined) {
+          connection.refusal = refused;
+          client.disconnect();
+        }
       });
     watch(connection.client);
     if (target.mode === 'standalone') {
-      let switching: Promise<void> | undefined;
       connection.toCluster = () => {
-        switching ??= (async () => {
+        connection.switching ??= (async () => {
           const old = connection.client;
           // A Cluster client finds the slots with CLUSTER SLOTS: a user that may not run it gets its NOPERM,
           // a refusal that names the fix, instead of a client that never becomes ready (an outage).
           await old.call('CLUSTER', 'SLOTS');
+          if (connection.closed) return;
           connection.client = cluster(target);
           watch(connection.client);
           await old.quit().catch(() => old.disconnect());
         })();
+        // Only a refusal stays: after another failure (a dropped connection), the next MOVED tries again.
+        const switching = connection.switching;
+        switching.catch((error: unknown) => {
+          if (!isRefusal(error) && connection.switching === switching) connection.switching = undefined;
+        });
         return switching;
       };
     }
@@ -227,11 +264,15 @@ async function send<T, C extends IORedisCommands>(
   connection: Connection<C>,
   command: (client: C) => Promise<T>,
 ): Promise<T> {
+  if (connection.refusal !== undefined) throw connection.refusal;
   try {
     return await command(connection.client);
   } catch (error) {
+    if (connection.refusal !== undefined) throw connection.refusal;
     const { toCluster } = connection;
     if (toCluster !== undefined && classifyRedisError(error).kind === 'moved') {
+      if (connection.closed)
+        throw new Error('the store was closed while the call was redirected', { cause: error });
       await toCluster();
       return command(connection.client);
     }

@@ -96,10 +96,19 @@ describe('classifyRedisError', () => {
 });
 
 describe('isRefusal', () => {
-  test('refusals are misconfiguration: permissions, credentials, types, a Cluster node, a script', () => {
+  test('refusals are misconfiguration: permissions, credentials, types, a Cluster node, a missing database, a script', () => {
     const refusals = REPLIES.filter(([message]) => isRefusal(new Error(message))).map(([, { kind }]) => kind);
     expect([...new Set(refusals)].sort()).toEqual(
-      ['crossslot', 'moved', 'noauth', 'noperm', 'script', 'wrongpass', 'wrongtype'].sort(),
+      [
+        'crossslot',
+        'db-out-of-range',
+        'moved',
+        'noauth',
+        'noperm',
+        'script',
+        'wrongpass',
+        'wrongtype',
+      ].sort(),
     );
   });
 

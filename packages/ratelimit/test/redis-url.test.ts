@@ -99,6 +99,28 @@ describe('parseRedisUrl: the Redis URLs a store may be opened from', () => {
     );
   });
 
+  test('a password holding /, ?, # or @ never reaches a message', () => {
+    expect(parseRedisUrl('redis://:hunt/er2@h:6379')).toMatchObject({
+      password: 'hunt/er2',
+      nodes: [{ host: 'h' }],
+    });
+    for (const url of [
+      'redis://:hunt/er2@h:99999',
+      'rediss://u:p@ss/w@h/x',
+      'redis://:s?e#c@h/db',
+      'memory://:hunter2@x',
+    ]) {
+      let message = '';
+      try {
+        new Ratelimit({ store: url, rules: { m: '1/minute' } });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message).not.toMatch(/hunt|er2|ss\/w|s\?e|hunter2/);
+    }
+  });
+
   test('the limiter checks a store URL at construction, with the same grammar', () => {
     expect(() => new Ratelimit({ store: 'redis+cluster://a:1,b:2/3', rules: { m: '1/minute' } })).toThrow(
       /^store URL selects database 3/,

@@ -50,7 +50,7 @@ function fromUrl(url: unknown, what: string, env: Env): StoreSource {
   }
   if (/^memory:/i.test(url)) {
     if (/^memory:(\/\/)?$/i.test(url)) return { kind: 'memory', warn: false };
-    throw new InvalidOptionError(`${what} URL ${url} takes no host; use memory://`);
+    throw new InvalidOptionError(`${what} URL ${redact(url)} takes no host; use memory://`);
   }
   const { tls } = parseRedisUrl(url, `${what} URL`);
   const { REDIS_TLS_CA_FILE: caFile, REDIS_TLS_SERVERNAME: servername } = env;

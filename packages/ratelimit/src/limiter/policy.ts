@@ -30,6 +30,8 @@ export class StorePolicy {
   #store: Store | undefined;
   /** This limiter's use of the store it opened from its source, until `close()`. */
   #lease: StoreLease | undefined;
+  /** `close()` released the lease: a later call leases the store for itself only (see {@link #closedCall}). */
+  #closed = false;
   /** The primary answers from this process's memory: nothing to time out or probe. */
   #direct = false;
   #fallbacks = 0;
@@ -47,6 +49,7 @@ export class StorePolicy {
       if (source === undefined) {
         this.#opened = Promise.resolve(this.#store as Store);
       } else {
+        this.#closed = false;
         const lease = leaseStore(source);
         this.#lease = lease;
         this.#opened = lease.store;
@@ -60,7 +63,7 @@ export class StorePolicy {
 
   #use(store: Store): void {
     this.#store = store;
-    this.#direct = store.capabilities?.local === true;
+    this.#direct = isLocal(store);
   }
 
   /**
@@ -68,9 +71,13 @@ export class StorePolicy {
    * @throws {StoreRefusedError} when the primary refuses the command (misconfiguration, not an outage).
    */
   async decide(request: StoreRequest, plan: Plan): Promise<Summary> {
+    if (this.#closed) return this.#closedCall((store) => this.#decide(store, request, plan, isLocal(store)));
+    return this.#decide(this.#store ?? (await this.store()), request, plan, this.#direct);
+  }
+
+  async #decide(store: Store, request: StoreRequest, plan: Plan, direct: boolean): Promise<Summary> {
     const { now } = request;
-    const store = this.#store ?? (await this.store());
-    if (this.#direct) return summarize(plan, await store.evaluate(request), now, 'store');
+    if (direct) return summarize(plan, await store.evaluate(request), now, 'store');
     let failure: StoreFailure | undefined;
     if (!this.#guard.down) {
       try {
@@ -99,7 +106,24 @@ export class StorePolicy {
    * @throws {StoreRefusedError} when it refuses the command.
    */
   async call<T>(operation: StoreOperation, run: (store: Store) => Promise<T>): Promise<T> {
-    const store = this.#store ?? (await this.store());
+    if (this.#closed) return this.#closedCall((store) => this.#call(store, operation, run));
+    return this.#call(this.#store ?? (await this.store()), operation, run);
+  }
+
+  /**
+   * A call after `close()` (also one that started before it): it leases the store for itself and releases
+   * it when done, so that the connection still closes when no limiter uses it.
+   */
+  async #closedCall<T>(run: (store: Store) => Promise<T>): Promise<T> {
+    const lease = leaseStore(this.#options.source as StoreSource);
+    try {
+      return await run(await lease.store);
+    } finally {
+      lease.release();
+    }
+  }
+
+  async #call<T>(store: Store, operation: StoreOperation, run: (store: Store) => Promise<T>): Promise<T> {
     try {
       return await this.#guard.call(operation, store, run);
     } catch (error) {
@@ -135,13 +159,15 @@ export class StorePolicy {
 
   /**
    * Stops the guard's probe of a bypassed primary, and ends the use of a store opened from the source (the
-   * last limiter using it closes it). A later call opens the source again.
+   * last limiter using it closes it). A later call leases it for that call only. A `memory://` store is the
+   * limiter's own and stays.
    */
   close(): void {
     this.#guard.close();
-    if (this.#lease === undefined) return;
+    if (this.#lease === undefined || this.#options.source?.kind === 'memory') return;
     this.#lease.release();
     this.#lease = undefined;
+    this.#closed = true;
     this.#opened = undefined;
     this.#store = undefined;
   }
@@ -154,6 +180,7 @@ const FIXES: Partial<Record<RedisErrorKind['kind'], string>> = {
   noperm: "grant the command and the limiter's keys to the user (see the store's README for the ACL)",
   wrongpass: 'check the user name and password (Upstash: the token)',
   noauth: 'the server needs a password: put it in the URL (redis://:password@host) or the client',
+  'db-out-of-range': "the server has no such database: use one below its 'databases' setting, such as /0",
 };
 
 /** The typed error of a store's refusal: the store's message, what to change, and the client's error as `cause`. */
@@ -161,6 +188,10 @@ function refusal(cause: unknown): StoreRefusedError {
   const message = cause instanceof Error ? cause.message : String(cause);
   const fix = FIXES[classifyRedisError(cause).kind];
   return new StoreRefusedError(fix === undefined ? message : `${message} (${fix})`, { cause });
+}
+
+function isLocal(store: Store): boolean {
+  return store.capabilities?.local === true;
 }
 
 function noop(): undefined {

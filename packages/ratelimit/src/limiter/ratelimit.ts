@@ -86,7 +86,8 @@ export class Ratelimit {
    * Stops the background probe of a bypassed primary store, and releases a store the limiter opened from a
    * URL or the environment: the connection closes when no other limiter of the process uses it, so a
    * script can exit. A store you passed in is never closed: it is yours. The limiter still answers after
-   * `close()` (opening its URL again), but no longer returns to a bypassed primary on its own.
+   * `close()`, calls in flight included (each opens its URL for itself and closes it after, unless another
+   * limiter keeps it open), but no longer returns to a bypassed primary on its own.
    */
   close(): void {
     this.#policy.close();

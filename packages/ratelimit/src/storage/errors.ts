@@ -92,13 +92,15 @@ const REFUSALS: ReadonlySet<RedisErrorKind['kind']> = new Set([
   'wrongtype',
   'moved',
   'crossslot',
+  'db-out-of-range',
   'script',
 ]);
 
 /**
  * Errors that say the store is up but refuses the command: a permission (ACL), credentials, a key of
  * another type (or holding what the script does not write) under the limiter's prefix, a node of a Redis
- * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), or a script error.
+ * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), a database the server
+ * does not have (SELECT), or a script error.
  * They are misconfiguration, not an outage: no retry fixes them. (`ASK` is a slot in migration, which a
  * retry through a Cluster client does fix; `LOADING` and `NOSCRIPT` pass too.) A script's failure is one
  * whatever words its message quotes.

@@ -46,7 +46,9 @@ export function parseRedisUrl(url: string, what = 'the Redis URL'): RedisTarget 
   const fail = (problem: string): never => {
     throw new InvalidOptionError(`${what} ${problem}; use ${REDIS_URL_FORMS}`);
   };
-  const match = /^([a-z+]+):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?$/i.exec(url);
+  // The credentials run to the last `@`, so that a password holding `/`, `?` or `#` is never taken for the
+  // host or the path, which messages quote.
+  const match = /^([a-z+]+):\/\/(?:(.*)@)?([^@/?#]*)(\/[^?#@]*)?$/i.exec(url);
   if (!match) return fail('is not a valid Redis URL');
   const [, scheme = '', credentials, hosts = '', path = ''] = match;
   const kind = SCHEMES[scheme.toLowerCase()];
