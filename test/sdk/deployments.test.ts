@@ -316,6 +316,10 @@ describe('TLS', () => {
     expect(() => new Ratelimit({ rules: { m: '2/minute' } })).toThrow(
       /^REDIS_TLS_CA_FILE is set, but REDIS_URL URL redis:\/\/127\.0\.0\.1:\d+ is not TLS; use rediss:\/\//,
     );
+    setEnv({ REDIS_URL: 'redis://:hunt/er2@127.0.0.1:1', REDIS_TLS_SERVERNAME: 'x' });
+    expect(() => new Ratelimit({ rules: { m: '2/minute' } })).toThrow(
+      /^REDIS_TLS_SERVERNAME is set, but REDIS_URL URL redis:\/\/\*\*\*@127\.0\.0\.1:1 is not TLS/,
+    );
     setEnv({ REDIS_URL: 'rediss://127.0.0.1:1', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' });
     const limiter = new Ratelimit({ rules: { m: '2/minute' } });
     await expect(limiter.limit('user:1')).rejects.toThrow(

@@ -61,6 +61,8 @@ interface Connection<C extends IORedisCommands> {
    * database the server lacks): every command of the store then fails with it.
    */
   refusal: unknown;
+  /** The store created the client (`fromUrl`): it recovers from MOVED and explains the client's errors. */
+  owned: boolean;
   /** The switch to a Cluster client under way, or done. */
   switching: Promise<void> | undefined;
   closed: boolean;
@@ -89,6 +91,7 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
       toCluster: undefined,
       lastError: undefined,
       refusal: undefined,
+      owned: false,
       switching: undefined,
       closed: false,
     };
@@ -162,10 +165,12 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
    * that is not TLS, or a CA file that cannot be read.
    */
   static fromUrl(url: string, options: FromUrlOptions = {}): IORedisStore<IORedisClient> {
-    const target = { ...parseRedisUrl(url), tls: tlsOptions(url, options) };
+    const parsed = parseRedisUrl(url);
+    const target = { ...parsed, tls: tlsOptions(parsed.tls, options) };
     const client: IORedisClient = target.mode === 'cluster' ? cluster(target) : standalone(target);
     const store = new IORedisStore(client);
     const connection = store.#connection;
+    connection.owned = true;
     const watch = (client: IORedisClient) =>
       client.on('error', (error: Error) => {
         connection.lastError = error;
@@ -210,8 +215,8 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
 /** A {@link RedisTarget} with the TLS options to connect with, `undefined` without TLS. */
 type Target = Omit<RedisTarget, 'tls'> & { readonly tls: ConnectionOptions | undefined };
 
-function tlsOptions(url: string, { tls }: FromUrlOptions): ConnectionOptions | undefined {
-  if (!parseRedisUrl(url).tls) {
+function tlsOptions(secure: boolean, { tls }: FromUrlOptions): ConnectionOptions | undefined {
+  if (!secure) {
     if (tls !== undefined && Object.keys(tls).length > 0) {
       throw new InvalidOptionError('TLS options were given for a URL that is not TLS; use rediss://');
     }
@@ -260,28 +265,35 @@ function credentials(target: Target): RedisOptions {
  * client and sends it again, and an error of the client's own (a closed connection, retries exhausted) gets
  * the connection's last error as its cause.
  */
-async function send<T, C extends IORedisCommands>(
+function send<T, C extends IORedisCommands>(
   connection: Connection<C>,
   command: (client: C) => Promise<T>,
 ): Promise<T> {
+  if (connection.refusal !== undefined) return Promise.reject(connection.refusal);
+  const sent = command(connection.client);
+  // A client you passed in is used as it is: no recovery, and nothing added to the call.
+  return connection.owned ? sent.catch((error: unknown) => recover(connection, command, error)) : sent;
+}
+
+/** What a store's own client does about a failed command: see {@link send}. */
+async function recover<T, C extends IORedisCommands>(
+  connection: Connection<C>,
+  command: (client: C) => Promise<T>,
+  error: unknown,
+): Promise<T> {
   if (connection.refusal !== undefined) throw connection.refusal;
-  try {
-    return await command(connection.client);
-  } catch (error) {
-    if (connection.refusal !== undefined) throw connection.refusal;
-    const { toCluster } = connection;
-    if (toCluster !== undefined && classifyRedisError(error).kind === 'moved') {
-      if (connection.closed)
-        throw new Error('the store was closed while the call was redirected', { cause: error });
-      await toCluster();
-      return command(connection.client);
-    }
-    const last = connection.lastError;
-    if (last === undefined || classifyRedisError(error).kind !== 'other' || !(error instanceof Error)) {
-      throw error;
-    }
-    throw new Error(`${error.message} (the connection's last error: ${last.message})`, { cause: last });
+  const { toCluster } = connection;
+  if (toCluster !== undefined && classifyRedisError(error).kind === 'moved') {
+    if (connection.closed)
+      throw new Error('the store was closed while the call was redirected', { cause: error });
+    await toCluster();
+    return command(connection.client);
   }
+  const last = connection.lastError;
+  if (last === undefined || classifyRedisError(error).kind !== 'other' || !(error instanceof Error)) {
+    throw error;
+  }
+  throw new Error(`${error.message} (the connection's last error: ${last.message})`, { cause: last });
 }
 
 async function clusterPing(cluster: Required<IORedisCommands>): Promise<void> {

@@ -2,7 +2,7 @@ import { describeValue } from '../_options.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../store.js';
 import { MemoryStore } from '../stores/memory-store.js';
-import { parseRedisUrl, REDIS_URL_FORMS } from '../stores/redis-url.js';
+import { parseRedisUrl, REDIS_URL_FORMS, redactUrl } from '../stores/redis-url.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -50,14 +50,14 @@ function fromUrl(url: unknown, what: string, env: Env): StoreSource {
   }
   if (/^memory:/i.test(url)) {
     if (/^memory:(\/\/)?$/i.test(url)) return { kind: 'memory', warn: false };
-    throw new InvalidOptionError(`${what} URL ${redact(url)} takes no host; use memory://`);
+    throw new InvalidOptionError(`${what} URL ${redactUrl(url)} takes no host; use memory://`);
   }
   const { tls } = parseRedisUrl(url, `${what} URL`);
   const { REDIS_TLS_CA_FILE: caFile, REDIS_TLS_SERVERNAME: servername } = env;
   const set = [caFile && 'REDIS_TLS_CA_FILE', servername && 'REDIS_TLS_SERVERNAME'].filter(Boolean);
   if (set.length > 0 && !tls) {
     throw new InvalidOptionError(
-      `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set, but ${what} URL ${redact(url)} is not TLS; use rediss:// (or rediss+cluster://), or unset ${set.join(' and ')}`,
+      `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set, but ${what} URL ${redactUrl(url)} is not TLS; use rediss:// (or rediss+cluster://), or unset ${set.join(' and ')}`,
     );
   }
   return {
@@ -65,14 +65,6 @@ function fromUrl(url: unknown, what: string, env: Env): StoreSource {
     url,
     tls: { ...(caFile ? { caFile } : {}), ...(servername ? { servername } : {}) },
   };
-}
-
-/** A URL with its password hidden, for messages. */
-function redact(url: string): string {
-  return url.replace(
-    /\/\/([^@/]*)@/,
-    (_, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`,
-  );
 }
 
 /**

@@ -32,6 +32,16 @@ export const REDIS_URL_FORMS =
   'redis://[user:password@]host:6379[/db], rediss://… (TLS), redis+cluster://host1:7000,host2:7001, or ' +
   'redis+sentinel://sentinel1:26379,sentinel2:26379/<master>[/db] (rediss+… with TLS)';
 
+// The credentials run to the last `@`, so that a password holding `/`, `?` or `#` is never taken for the
+// host or the path, which messages quote.
+const URL_PARTS = /^([a-z+]+):\/\/(?:(.*)@)?([^@/?#]*)(\/[^?#@]*)?$/i;
+const CREDENTIALS = /^([a-z+]+:\/\/).*@/i;
+
+/** A store URL with its credentials (everything up to the last `@`) hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(CREDENTIALS, '$1***@');
+}
+
 /**
  * Parses a Redis URL: `redis://` and `rediss://` (TLS) name one server, with an optional numeric database
  * (`redis://:password@host:6379/2`); `redis+cluster://` and `rediss+cluster://` name a Cluster by one or more
@@ -46,9 +56,7 @@ export function parseRedisUrl(url: string, what = 'the Redis URL'): RedisTarget 
   const fail = (problem: string): never => {
     throw new InvalidOptionError(`${what} ${problem}; use ${REDIS_URL_FORMS}`);
   };
-  // The credentials run to the last `@`, so that a password holding `/`, `?` or `#` is never taken for the
-  // host or the path, which messages quote.
-  const match = /^([a-z+]+):\/\/(?:(.*)@)?([^@/?#]*)(\/[^?#@]*)?$/i.exec(url);
+  const match = URL_PARTS.exec(url);
   if (!match) return fail('is not a valid Redis URL');
   const [, scheme = '', credentials, hosts = '', path = ''] = match;
   const kind = SCHEMES[scheme.toLowerCase()];
