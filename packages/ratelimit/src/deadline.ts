@@ -1,4 +1,5 @@
 // internal: bounding store calls in time without a timer per call.
+import { unref } from './_runtime.js';
 
 /** What a bounded call resolves with when its time ran out first. */
 export const EXPIRED: unique symbol = Symbol('periodkey.expired');
@@ -72,7 +73,7 @@ export class Deadlines {
    */
   #arm(ms: number): ReturnType<typeof setTimeout> {
     const timer = setTimeout(this.#fire, ms);
-    timer.unref();
+    unref(timer);
     return timer;
   }
 

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { describeValue } from '../_options.js';
+import { base64url, byteLength, hmacSha256 } from '../_runtime.js';
 import { InvalidKeyPartError, InvalidOptionError } from '../errors.js';
 import { assertTimeZone, type Period, PeriodClock } from './calendar.js';
 import { assertPrefix, clear, encodeIdentity, escapeScope, head, ROLLING_TAGS, TOKEN_MARK } from './key.js';
@@ -43,7 +43,7 @@ const MAX_TOKEN_LENGTH = 4096;
  */
 export class Keyspace {
   readonly #prefix: string;
-  readonly #tokenSecret: string | Uint8Array | undefined;
+  readonly #tokenHash: ((token: string) => Uint8Array) | undefined;
   readonly #maxIdentityLength: number;
   readonly #maxScopeLength: number;
   readonly #rules: readonly {
@@ -64,14 +64,14 @@ export class Keyspace {
         `tokenSecret must be a string or a Uint8Array of at least ${MIN_SECRET_BYTES} bytes, got ${describeValue(secret)}`,
       );
     }
-    if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
+    if (secret !== undefined && byteLength(secret) < MIN_SECRET_BYTES) {
       throw new InvalidKeyPartError(
         `tokenSecret must be at least ${MIN_SECRET_BYTES} bytes; use a long random secret`,
       );
     }
     assertTimeZone(options.timeZone);
     this.#prefix = options.prefix;
-    this.#tokenSecret = secret;
+    this.#tokenHash = secret === undefined ? undefined : hmacSha256(secret);
     this.#maxIdentityLength = bound(options.maxIdentityLength, MAX_IDENTITY_LENGTH, 'maxIdentityLength');
     this.#maxScopeLength = bound(options.maxScopeLength, MAX_SCOPE_LENGTH, 'maxScopeLength');
     const names = new Set<string>();
@@ -142,12 +142,11 @@ export class Keyspace {
         `The token is ${identity.token.length} characters long, more than ${MAX_TOKEN_LENGTH}`,
       );
     }
-    if (this.#tokenSecret === undefined) {
+    if (this.#tokenHash === undefined) {
       throw new InvalidKeyPartError('A { token } identity needs the tokenSecret option, which keys its hash');
     }
     // Truncated to 16 bytes: a key stays short, and 128 bits leave collisions out of reach.
-    const digest = createHmac('sha256', this.#tokenSecret).update(identity.token).digest();
-    return TOKEN_MARK + digest.subarray(0, 16).toString('base64url');
+    return TOKEN_MARK + base64url(this.#tokenHash(identity.token).subarray(0, 16));
   }
 }
 

@@ -1,5 +1,6 @@
 // internal: the options of a Ratelimit, checked whole at construction.
 import { checkKeys, describeValue, optionsObject } from '../_options.js';
+import { warn } from '../_runtime.js';
 import { InvalidOptionError } from '../errors.js';
 import { type Identity, Keyspace } from '../keys/keyspace.js';
 import { parseRule } from '../keys/rule.js';
@@ -242,9 +243,7 @@ function safely(
     } catch (error) {
       if (warned) return;
       warned = true;
-      process.emitWarning(
-        `periodkey: an onEvent listener threw (${String(error)}); further throws are ignored`,
-      );
+      warn(`periodkey: an onEvent listener threw (${String(error)}); further throws are ignored`);
     }
   };
 }

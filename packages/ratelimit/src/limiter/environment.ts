@@ -1,10 +1,9 @@
 import { describeValue } from '../_options.js';
+import type { Env } from '../_runtime.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Store } from '../store.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import { parseRedisUrl, REDIS_URL_FORMS, redactUrl } from '../stores/redis-url.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** TLS settings for a `rediss://` URL, from `REDIS_TLS_CA_FILE` and `REDIS_TLS_SERVERNAME`. */
 export interface RedisTls {

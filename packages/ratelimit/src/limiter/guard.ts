@@ -1,4 +1,5 @@
 // internal: calls to the primary store, bounded in time, counted, and bypassed while the store is down.
+import { unref } from '../_runtime.js';
 import { attempt, Deadlines, EXPIRED, type Expired, withTimeout } from '../deadline.js';
 import { classifyRedisError, isRefusal } from '../storage/errors.js';
 import type { Store, StoreRequest } from '../store.js';
@@ -172,7 +173,7 @@ export class Guard {
     const delay = this.#probeDelay * (0.8 + 0.4 * Math.random());
     this.#probeDelay = Math.min(this.#probeDelay * 2, this.#options.maxProbeDelay);
     this.#probeTimer = setTimeout(this.#probe, delay);
-    this.#probeTimer.unref();
+    unref(this.#probeTimer);
   }
 
   readonly #probe = (): void => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { processEnv, randomHex } from '../_runtime.js';
 import { costInMicro } from '../amounts.js';
 import type { Identity, Keyspace, RuleKey } from '../keys/keyspace.js';
 import type { Store, StoreRequest } from '../store.js';
@@ -37,7 +37,7 @@ export class Ratelimit {
   readonly #policy: StorePolicy;
   readonly #emit: ((event: RatelimitEvent) => void) | undefined;
   /** Names this instance's sliding-log entries (and its probe key) apart from every other instance's. */
-  readonly #instance = randomBytes(6).toString('hex');
+  readonly #instance = randomHex(6);
   #member = 0;
   #calls = 0;
 
@@ -46,7 +46,7 @@ export class Ratelimit {
    *   typo), naming what to change.
    */
   constructor(options: RatelimitOptions) {
-    const config = readConfig(options, process.env);
+    const config = readConfig(options, processEnv());
     this.#keyspace = config.keyspace;
     this.#ruleNames = config.ruleNames;
     this.#now = config.now;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha1Hex } from '../_runtime.js';
 import { MAX_COUNT, SLIDING_BUCKETS } from './algorithms.js';
 
 // The algorithms of `algorithms.ts`, in Lua, for Redis, Valkey and Upstash: one call checks every rule of a
@@ -221,5 +221,5 @@ return out
 /** The limiter's Lua script and its SHA1, for EVALSHA with a fallback to EVAL on NOSCRIPT. */
 export const LIMIT_SCRIPT = {
   source,
-  sha: createHash('sha1').update(source).digest('hex'),
+  sha: sha1Hex(source),
 } as const;

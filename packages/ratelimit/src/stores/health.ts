@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../_runtime.js';
 import { EXPIRED, withTimeout } from '../deadline.js';
 
 /** The answer of `store.health()`. It never throws: a failure is `{ ok: false, error }`. */
@@ -25,7 +25,7 @@ const HEALTH_KEY_TTL_MS = 30_000;
 
 /** A default health key, distinct per store, so that instances checking at once never read each other's value. */
 export function defaultHealthKey(): string {
-  return `ratelimit:health:${randomBytes(6).toString('hex')}`;
+  return `ratelimit:health:${randomHex(6)}`;
 }
 
 /** The three commands of a health check, as a store adapter maps its client onto them. */
@@ -48,7 +48,7 @@ export async function checkHealth(
 ): Promise<StoreHealth> {
   const { key, timeout = 1000 } = options;
   // Never all digits, so that clients that decode JSON replies hand it back unchanged.
-  const value = `ok-${randomBytes(8).toString('hex')}`;
+  const value = `ok-${randomHex(8)}`;
   const started = performance.now();
   let error: Error | undefined;
   try {
