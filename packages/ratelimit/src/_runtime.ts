@@ -1,6 +1,6 @@
 // What the core needs from the platform it runs on, through Web APIs and pure-JS hashes only, so that one
 // build runs on Node, Bun, Deno, Cloudflare Workers, Vercel Edge and Next.js alike: no Node built-in is
-// imported, and `process` and `Deno` are read only where they exist.
+// imported, and `process` is read only where it exists.
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -14,7 +14,6 @@ interface Host {
     readonly env?: Env;
     emitWarning?(message: string): void;
   };
-  readonly Deno?: { unrefTimer?(id: number): void };
 }
 
 const host = globalThis as Host;
@@ -31,12 +30,11 @@ export function warn(message: string): void {
 }
 
 /**
- * Lets the process exit while `timer` is pending: `timer.unref()` on Node and Bun, `Deno.unrefTimer` on
- * Deno (whose timers are numbers); Workers and edge runtimes have no process to keep alive.
+ * Lets the process exit while `timer` is pending (Node, Bun and Deno 2 timers have `unref`); the timers of
+ * Workers and edge runtimes are numbers, and there is no process to keep alive.
  */
 export function unref(timer: ReturnType<typeof setTimeout>): void {
   if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
-  else if (typeof timer === 'number') host.Deno?.unrefTimer?.(timer);
 }
 
 /** `bytes` random bytes from the platform's CSPRNG, as hex. */

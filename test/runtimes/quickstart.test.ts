@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { MICRO } from '@periodkey/ratelimit/storage';
+import { servers } from '@periodkey/test';
+import { Redis } from '@periodkey/test/ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runQuickstart } from './quickstart.js';
+
+// The README's quickstart in each server runtime, from the runtimes' npm packages: it limits on the memory
+// store and on Redis (REDIS_URL, through @periodkey/ioredis, which the core loads by a dynamic import), and
+// the process exits by itself after close().
+const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+const RUNTIMES = [
+  { name: 'Node', command: [process.execPath], env: {} },
+  { name: 'Bun', command: [bin('bun'), 'run'], env: {} },
+  {
+    name: 'Deno',
+    // The environment for the store's variables, the network for Redis, and reads for the store package
+    // that a dynamic import loads.
+    command: [bin('deno'), 'run', '--allow-env', '--allow-net', '--allow-read', '--no-prompt'],
+    env: { DENO_NO_UPDATE_CHECK: '1' },
+  },
+];
+
+// The five calls after the README's first, of a `burst: '5/minute'` rule: the sixth call is denied.
+const AFTER_FIRST = [
+  { success: true, remaining: 3, reason: 'store' },
+  { success: true, remaining: 2, reason: 'store' },
+  { success: true, remaining: 1, reason: 'store' },
+  { success: true, remaining: 0, reason: 'store' },
+  { success: false, remaining: 0, reason: 'store' },
+];
+const MEMORY_WARNING = 'periodkey: using the in-memory store';
+
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(servers().redis.url);
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
+  const identity = () => `quickstart-${name.toLowerCase()}-${randomBytes(4).toString('hex')}`;
+
+  test('limits on the memory store, and warns that counts are not shared', async () => {
+    const { lines, stderr } = await runQuickstart(command, identity(), env);
+    expect(lines[0]).toBe('4 left');
+    expect(lines.slice(1).map((line) => JSON.parse(line))).toEqual(AFTER_FIRST);
+    expect(stderr).toContain(MEMORY_WARNING);
+  });
+
+  test('limits on Redis from REDIS_URL, and writes the calendar keys', async () => {
+    const id = identity();
+    const { lines, stderr } = await runQuickstart(command, id, { ...env, REDIS_URL: servers().redis.url });
+    expect(lines[0]).toBe('4 left');
+    expect(lines.slice(1).map((line) => JSON.parse(line))).toEqual(AFTER_FIRST);
+    expect(stderr).not.toContain(MEMORY_WARNING);
+    const keys = (await redis.keys(`ratelimit:{${id}}:*`)).sort();
+    try {
+      expect(keys).toEqual([
+        expect.stringMatching(new RegExp(`^ratelimit:\\{${id}\\}:/api/chat:burst:\\d{12}$`)),
+        expect.stringMatching(new RegExp(`^ratelimit:\\{${id}\\}:/api/chat:monthly:\\d{6}$`)),
+      ]);
+      // Five admitted of six (the denied call consumed nothing), in millionths.
+      const counts = await Promise.all(keys.map((key) => redis.get(key)));
+      expect(counts.map(Number)).toEqual([5 * MICRO, 5 * MICRO]);
+    } finally {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  });
+});
