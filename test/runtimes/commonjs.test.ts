@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const FIXTURE = fileURLToPath(new URL('fixtures/commonjs.cjs', import.meta.url));
 // The lowest Node of the packages' engines (>=20.19), from the npm package of its Linux x64 build (an
 // optional dependency: other platforms test the running Node only).
-const FLOOR = fileURLToPath(new URL('../node_modules/node-20.19/bin/node', import.meta.url));
+const FLOOR = fileURLToPath(new URL('node_modules/node-20.19/bin/node', import.meta.url));
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const NODES = [
   { version: process.version, path: process.execPath },

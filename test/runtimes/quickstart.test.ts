@@ -9,7 +9,7 @@ import { runQuickstart } from './quickstart.js';
 // The README's quickstart in each server runtime, from the runtimes' npm packages: it limits on the memory
 // store and on Redis (REDIS_URL, through @periodkey/ioredis, which the core loads by a dynamic import), and
 // the process exits by itself after close().
-const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+const bin = (name: string) => fileURLToPath(new URL(`node_modules/.bin/${name}`, import.meta.url));
 const RUNTIMES = [
   { name: 'Node', command: [process.execPath], env: {} },
   { name: 'Bun', command: [bin('bun'), 'run'], env: {} },

@@ -36,7 +36,7 @@ export interface Quickstart {
 
 /**
  * Runs the quickstart for `identity` with `command` (`[program, ...args]`; the script's path is appended) in
- * a folder under this one, so that it resolves the workspace's packages through `test/node_modules`. The
+ * a folder under this one, so that it resolves the workspace's packages through `test/runtimes/node_modules`. The
  * environment names no store but `env`'s. A script that does not exit by itself within 20 s fails.
  */
 export async function runQuickstart(

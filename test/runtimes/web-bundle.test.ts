@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 // The packages that Workers, Vercel Edge, Next.js, Bun and Deno load, each subpath as users import it
 // (the build, through the packages' exports). esbuild's neutral platform knows no Node built-in, so an
 // import of one, direct or through a dependency, fails the bundle; a Node-only package (a TCP client) that
-// slipped in is caught by name.
+// slipped in is caught by its path (the workspace's packages by their folders, as esbuild names them).
 const WEB_ENTRIES = [
   '@periodkey/ratelimit',
   '@periodkey/ratelimit/store',
@@ -16,7 +16,8 @@ const WEB_ENTRIES = [
   '@periodkey/http/fetch',
   '@periodkey/http/hono',
 ];
-const NODE_ONLY = /node_modules\/(ioredis|redis|@redis\/[^/]+|@periodkey\/(ioredis|node-redis|cli))\//;
+const NODE_ONLY =
+  /(^|\/)(node_modules\/(ioredis|redis|@redis\/[^/]+)|packages\/(ioredis|node-redis)|tools\/periodkey)\//;
 
 async function bundle(specifier: string): Promise<Metafile> {
   const result = await build({
