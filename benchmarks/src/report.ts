@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { barChart } from './chart.js';
 import type { Row } from './measure.js';
 import {
+  type BundleResult,
   type CallgrindResult,
   type Check,
   type ExactnessResult,
@@ -127,6 +128,7 @@ async function main() {
   const limiter = await readResult<LimiterRow[]>('limiter.json');
   const memory = await readResult<MemoryResult[]>('memory.json');
   const exactness = await readResult<ExactnessResult[]>('exactness.json');
+  const bundles = await readResult<BundleResult[]>('bundle.json');
   const cg = existsSync(new URL('callgrind.json', RESULTS_DIR))
     ? await readResult<CallgrindResult>('callgrind.json')
     : undefined;
@@ -293,6 +295,22 @@ async function main() {
         m.memory_usage_bytes,
         m.used_memory_per_key_bytes,
         `${m.vs_estimate}×`,
+      ]),
+    ),
+    '',
+    '## Bundle size (edge path)',
+    '',
+    'Each entry bundled for a Web platform (benchmarks/src/bundle.ts: esbuild, no Node built-ins, minified and tree-shaken), then gzipped at level 9; the bytes each package adds are minified bytes in that bundle.',
+    '',
+    table(
+      ['entry', 'minified (bytes)', 'gzipped (bytes)', 'by package (minified bytes)'],
+      bundles.map((b) => [
+        b.name,
+        b.minified_bytes,
+        b.gzipped_bytes,
+        Object.entries(b.packages)
+          .map(([pkg, bytes]) => `${pkg} ${fmt(bytes)}`)
+          .join(', '),
       ]),
     ),
     '',

@@ -149,3 +149,12 @@ export interface StallResult {
   readonly wall_ms: number;
   readonly target_ms: number;
 }
+
+/** One row of `bundle.json`: an entry bundled for a Web platform, minified and gzipped. */
+export interface BundleResult {
+  readonly name: string;
+  readonly minified_bytes: number;
+  readonly gzipped_bytes: number;
+  /** Minified bytes in the bundle by package, largest first. */
+  readonly packages: Readonly<Record<string, number>>;
+}

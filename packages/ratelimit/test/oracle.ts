@@ -1,5 +1,5 @@
-// The period definitions, written a second time with luxon instead of date-fns-tz, so that a misuse of
-// either library shows up as a disagreement.
+// The period definitions, written a second time with luxon instead of the calendar's own offset arithmetic
+// over Intl, so that a mistake in either shows up as a disagreement.
 
 import type { Period } from '@periodkey/ratelimit';
 import type { PeriodSpec } from '@periodkey/ratelimit/keys';

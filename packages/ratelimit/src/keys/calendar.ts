@@ -1,4 +1,3 @@
-import { format } from 'date-fns-tz';
 import { InvalidTimeZoneError } from '../errors.js';
 import type { Rule, TimeUnit } from './rule.js';
 
@@ -52,9 +51,8 @@ const DAY_START_CACHE_SIZE = 4096;
 export function assertTimeZone(timeZone: string): void {
   if (validZones.has(timeZone)) return;
   try {
-    // The check date-fns-tz runs itself; done here because date-fns-tz also accepts offsets such as
-    // '+05:30' and treats '' as the process's own zone.
-    new Intl.DateTimeFormat('en-US', { timeZone });
+    // The runtime's Intl decides: the format that later reads the zone's offsets throws for a bad name.
+    offsetFormat(timeZone);
   } catch (cause) {
     throw new InvalidTimeZoneError(
       `Time zone ${JSON.stringify(timeZone)} is not a valid IANA time zone; use a name such as 'UTC' or 'America/New_York'`,
@@ -147,14 +145,28 @@ export class PeriodClock {
 
 // internal
 
-// date-fns-tz's toZonedTime() returns a Date whose *process-local* fields show the wall time, which is
-// wrong when that wall time falls into a DST gap of the process's own zone. The offset of an instant,
-// formatted, does not depend on the process's zone. Minute precision: sub-minute offsets ended in 1972
-// (Africa/Monrovia).
+// The offset of an instant in a zone, from the runtime's Intl ('GMT+05:45', or 'GMT' for zero), which does
+// not depend on the process's own zone. Minute precision: sub-minute offsets ended in 1972 (Africa/Monrovia).
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+function offsetFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = offsetFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    offsetFormats.set(timeZone, format);
+  }
+  return format;
+}
+
 function offsetAt(timeZone: string, at: number): number {
-  const text = format(at, 'xxx', { timeZone }); // '+05:45'
-  const minutes = Number(text.slice(1, 3)) * 60 + Number(text.slice(4, 6));
-  return (text[0] === '-' ? -minutes : minutes) * MINUTE;
+  const name = offsetFormat(timeZone)
+    .formatToParts(at)
+    .find((part) => part.type === 'timeZoneName')?.value;
+  const match = name === undefined ? null : /^GMT(?:([+-])(\d\d):(\d\d))?/.exec(name);
+  if (match === null) throw new Error(`Intl named the offset of ${timeZone} ${JSON.stringify(name)}`);
+  const [, sign, hours = '0', minutes = '0'] = match;
+  const offset = (Number(hours) * 60 + Number(minutes)) * MINUTE;
+  return sign === '-' ? -offset : offset;
 }
 
 // The local date of an instant, as days since 1970-01-01.
