@@ -77,7 +77,8 @@ interface Connection<C extends IORedisCommands> {
  */
 export class IORedisStore<C extends IORedisCommands = IORedisClient> extends ScriptStore {
   readonly #connection: Connection<C>;
-  readonly #healthKey = defaultHealthKey();
+  /** Drawn at the first check: a Worker may not generate random values in its global scope. */
+  #healthKey: string | undefined;
 
   /** @throws {InvalidOptionError} when `client` is not an ioredis `Redis` or `Cluster`. */
   constructor(client: C) {
@@ -121,6 +122,7 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
     const run = <T>(command: (client: C) => Promise<T>) => send(this.#connection, command);
+    this.#healthKey ??= defaultHealthKey();
     return checkHealth(
       {
         ping: () =>

@@ -61,7 +61,8 @@ function isCluster(client: NodeRedisClient): client is NodeRedisCluster {
 export class NodeRedisStore<C extends NodeRedisClient = NodeRedisClient> extends ScriptStore {
   /** The client, for closing it (`store.client.close()`). */
   readonly client: C;
-  readonly #healthKey = defaultHealthKey();
+  /** Drawn at the first check: a Worker may not generate random values in its global scope. */
+  #healthKey: string | undefined;
 
   /**
    * @throws {InvalidOptionError} when `client` is not a node-redis client or cluster, or when `connect()`
@@ -95,6 +96,7 @@ export class NodeRedisStore<C extends NodeRedisClient = NodeRedisClient> extends
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
     const client: NodeRedisClient = this.client;
+    this.#healthKey ??= defaultHealthKey();
     return checkHealth(
       {
         ping: () => (isCluster(client) ? clusterPing(client) : client.ping()),

@@ -23,7 +23,8 @@ const LIMITER_RETRY = { retries: 1, backoff: () => 50 };
  */
 export class UpstashStore extends ScriptStore {
   readonly client: Redis;
-  readonly #healthKey = defaultHealthKey();
+  /** Drawn at the first check: a Worker may not generate random values in its global scope. */
+  #healthKey: string | undefined;
 
   /** @throws {InvalidOptionError} when `client` is not an `@upstash/redis` client. */
   constructor(client: Redis) {
@@ -46,6 +47,7 @@ export class UpstashStore extends ScriptStore {
    */
   health(options: HealthOptions = {}): Promise<StoreHealth> {
     const client = this.client;
+    this.#healthKey ??= defaultHealthKey();
     return checkHealth(
       {
         ping: () => client.ping(),

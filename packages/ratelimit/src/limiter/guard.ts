@@ -27,8 +27,8 @@ export interface GuardOptions {
   readonly timeout: number;
   readonly initialProbeDelay: number;
   readonly maxProbeDelay: number;
-  /** The key that probes write and read back. */
-  readonly probeKey: string;
+  /** The key that probes write and read back (asked for at the first probe). */
+  readonly probeKey: () => string;
   readonly emit: ((event: RatelimitEvent) => void) | undefined;
 }
 
@@ -202,7 +202,7 @@ export class Guard {
  * health check's commands (`NOPERM`: a user allowed the limiter's commands only). Never rejects.
  */
 async function probe(store: Store, options: GuardOptions): Promise<StoreHealth> {
-  const { probeKey: key } = options;
+  const key = options.probeKey();
   const timeout = Number.isFinite(options.timeout) ? options.timeout : 1000;
   const started = performance.now();
   try {

@@ -36,8 +36,11 @@ export class Ratelimit {
   readonly #blocked: BlockCache | undefined;
   readonly #policy: StorePolicy;
   readonly #emit: ((event: RatelimitEvent) => void) | undefined;
-  /** Names this instance's sliding-log entries (and its probe key) apart from every other instance's. */
-  readonly #instance = randomHex(6);
+  /**
+   * Names this instance's sliding-log entries (and its probe key) apart from every other instance's. Drawn
+   * at first use: a Worker may not generate random values in its global scope, where limiters are made.
+   */
+  #instanceId: string | undefined;
   #member = 0;
   #calls = 0;
 
@@ -64,7 +67,7 @@ export class Ratelimit {
       timeout: config.timeout,
       initialProbeDelay: config.probe.initialDelay,
       maxProbeDelay: config.probe.maxDelay,
-      probeKey: `${config.prefix}:health:${this.#instance}`,
+      probeKey: () => `${config.prefix}:health:${this.#instance}`,
       emit: this.#emit,
     });
   }
@@ -184,6 +187,11 @@ export class Ratelimit {
     const resolver = this.#resolveLimits;
     const overrides = callLimits ?? (resolver === undefined ? undefined : await resolver(identity));
     return planOf(keys, overrides === undefined ? undefined : checkOverrides(overrides, this.#ruleNames));
+  }
+
+  get #instance(): string {
+    this.#instanceId ??= randomHex(6);
+    return this.#instanceId;
   }
 
   #request(mode: StoreRequest['mode'], plan: Plan, cost: number, now: number): StoreRequest {
