@@ -14,6 +14,8 @@ interface Host {
     readonly env?: Env;
     emitWarning?(message: string): void;
   };
+  readonly navigator?: { readonly userAgent?: string };
+  readonly EdgeRuntime?: string;
 }
 
 const host = globalThis as Host;
@@ -35,6 +37,15 @@ export function warn(message: string): void {
  */
 export function unref(timer: ReturnType<typeof setTimeout>): void {
   if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
+}
+
+/**
+ * Whether a timer belongs to the request that set it, as on Cloudflare Workers and Vercel Edge: one still
+ * pending when its request ends never fires. Asked the way each platform documents (its user agent, the
+ * `EdgeRuntime` global).
+ */
+export function requestScopedTimers(): boolean {
+  return host.navigator?.userAgent === 'Cloudflare-Workers' || typeof host.EdgeRuntime === 'string';
 }
 
 /** `bytes` random bytes from the platform's CSPRNG, as hex. */

@@ -1,5 +1,5 @@
 // internal: bounding store calls in time without a timer per call.
-import { unref } from './_runtime.js';
+import { requestScopedTimers, unref } from './_runtime.js';
 
 /** What a bounded call resolves with when its time ran out first. */
 export const EXPIRED: unique symbol = Symbol('periodkey.expired');
@@ -14,10 +14,12 @@ interface Waiter {
 /**
  * Deadlines of one fixed length under one timer. Calls join in the order they start, so their deadlines
  * are in order too: expiring is a walk from the oldest, and a call costs a slot in a ring instead of a
- * `setTimeout` + `clearTimeout` of its own.
+ * `setTimeout` + `clearTimeout` of its own. Where timers belong to a request ({@link requestScopedTimers}),
+ * a timer shared by calls of several requests dies with the first request, so each call has its own.
  */
 export class Deadlines {
   readonly #ms: number;
+  readonly #perCall = requestScopedTimers();
   // A ring of waiters, oldest at #head; settled ones are skipped and dropped as the head passes them.
   #ring: (Waiter | undefined)[] = new Array(64);
   #head = 0;
@@ -33,6 +35,7 @@ export class Deadlines {
    * reading) first. A rejection of `op` after that is absorbed here: it never becomes unhandled.
    */
   race<T>(op: Promise<T>, started: number): Promise<T | Expired> {
+    if (this.#perCall) return withTimeout(op, started + this.#ms - performance.now());
     return new Promise<T | Expired>((resolve, reject) => {
       const waiter: Waiter = { at: started + this.#ms, done: false, resolve };
       this.#push(waiter);

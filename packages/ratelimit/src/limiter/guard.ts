@@ -71,6 +71,8 @@ export class Guard {
   #outage: Outage | undefined;
   #probeDelay = 0;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the next probe is due (`performance.now()`), or, while one runs, when it must have ended. */
+  #probeDue = Number.POSITIVE_INFINITY;
   #closed = false;
 
   constructor(options: GuardOptions) {
@@ -80,6 +82,16 @@ export class Guard {
 
   /** True while the primary is bypassed. */
   get down(): boolean {
+    return this.#outage !== undefined;
+  }
+
+  /**
+   * {@link down}, for a call about to choose its store: a probe that is overdue starts here, in the call's
+   * context. Its timer may never fire: Workers drop the timers of a request that has ended, and a limiter
+   * that waited for it would bypass its store for the life of the isolate.
+   */
+  bypassed(): boolean {
+    if (this.#outage !== undefined && !this.#closed && performance.now() >= this.#probeDue) this.#probe();
     return this.#outage !== undefined;
   }
 
@@ -172,15 +184,19 @@ export class Guard {
     // Jitter keeps a fleet of instances from probing a recovering Redis in step.
     const delay = this.#probeDelay * (0.8 + 0.4 * Math.random());
     this.#probeDelay = Math.min(this.#probeDelay * 2, this.#options.maxProbeDelay);
+    this.#probeDue = performance.now() + delay;
     this.#probeTimer = setTimeout(this.#probe, delay);
     unref(this.#probeTimer);
   }
 
   readonly #probe = (): void => {
+    if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
     const outage = this.#outage;
     if (outage === undefined || this.#closed) return;
     const started = performance.now();
+    // No call starts another probe while this one may still answer (it makes at most two bounded checks).
+    this.#probeDue = started + 2 * (probeTimeout(this.#options) + PROBE_SLACK_MS);
     probe(outage.store, this.#options).then((health) => {
       const durationMs = performance.now() - started;
       this.#options.emit?.(
@@ -201,14 +217,22 @@ export class Guard {
  * The store's own health check, or a read-only evaluate where it has none, or where its ACL refuses the
  * health check's commands (`NOPERM`: a user allowed the limiter's commands only). Never rejects.
  */
+/** The bound of one probe check: the limiter's timeout, or 1 s without one. */
+function probeTimeout(options: GuardOptions): number {
+  return Number.isFinite(options.timeout) ? options.timeout : 1000;
+}
+
+/** What a probe check may take beyond its timeout before it is cut off here. */
+const PROBE_SLACK_MS = 50;
+
 async function probe(store: Store, options: GuardOptions): Promise<StoreHealth> {
   const key = options.probeKey();
-  const timeout = Number.isFinite(options.timeout) ? options.timeout : 1000;
+  const timeout = probeTimeout(options);
   const started = performance.now();
   try {
     const bounded = async (check: () => Promise<StoreHealth>): Promise<StoreHealth> => {
       // A health() that ignores its timeout is still bounded here.
-      const health = await withTimeout(attempt(check), timeout + 50);
+      const health = await withTimeout(attempt(check), timeout + PROBE_SLACK_MS);
       if (health !== EXPIRED) return health;
       return { ok: false, latencyMs: performance.now() - started, error: new Error('the probe timed out') };
     };

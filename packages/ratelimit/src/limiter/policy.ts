@@ -79,7 +79,7 @@ export class StorePolicy {
     const { now } = request;
     if (direct) return summarize(plan, await store.evaluate(request), now, 'store');
     let failure: StoreFailure | undefined;
-    if (!this.#guard.down) {
+    if (!this.#guard.bypassed()) {
       try {
         const outcomes = await this.#guard.call('limit', store, (s) => s.evaluate(request));
         return summarize(plan, outcomes, now, 'store');

@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+// workerd (through miniflare) runs an isolate under rules of its own: no random values, timers or I/O in
+// the global scope, where limiters and stores are made once per isolate; and a timer belongs to the request
+// that set it, dropped when that request ends.
+async function startWorker(fixture: string): Promise<Miniflare> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL(`fixtures/${fixture}`, import.meta.url))],
+    bundle: true,
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  const [output] = bundle.outputFiles;
+  if (output === undefined) throw new Error('esbuild wrote no bundle');
+  return new Miniflare({
+    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: output.text }],
+    compatibilityDate: '2025-07-01',
+  });
+}
+
+async function get(worker: Miniflare, path: string): Promise<unknown> {
+  return (await worker.dispatchFetch(`http://worker${path}`)).json();
+}
+
+let isolate: Miniflare;
+let timers: Miniflare;
+beforeAll(async () => {
+  [isolate, timers] = await Promise.all([
+    startWorker('global-scope-worker.mjs'),
+    startWorker('timers-worker.mjs'),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([isolate?.dispose(), timers?.dispose()]);
+});
+
+test('a Worker makes its limiter and stores in its global scope, and limits', async () => {
+  const answers = [];
+  for (let i = 0; i < 3; i++) answers.push(await get(isolate, '/user:1'));
+  expect(answers).toEqual([
+    { success: true, remaining: 1, upstash: true },
+    { success: true, remaining: 0, upstash: true },
+    { success: false, remaining: 0, upstash: true },
+  ]);
+});
+
+test('a call that hangs after a request that ended is answered at its timeout', async () => {
+  // The first request leaves the limiter's deadline timer pending when it ends.
+  expect(await get(timers, '/ok')).toEqual({ success: true, reason: 'store' });
+  expect(await get(timers, '/hang')).toEqual({ success: true, reason: 'timeout' });
+  expect(await get(timers, '/hang')).toEqual({ success: true, reason: 'timeout' });
+});
+
+test('a store that failed is probed again, and used again once it answers', async () => {
+  // Five failures in a row bypass the store; the probe is scheduled by the request of the fifth.
+  for (let i = 0; i < 5; i++) expect(await get(timers, '/fail')).toEqual({ success: true, reason: 'error' });
+  // Polled: the probe is due 10 ms after the fifth failure, and runs at the first call after that.
+  const deadline = Date.now() + 5000;
+  let answer: unknown;
+  do answer = await get(timers, '/ok');
+  while (Date.now() < deadline && (answer as { reason: string }).reason !== 'store');
+  expect(answer).toEqual({ success: true, reason: 'store' });
+});
