@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { periodAt } from '@periodkey/ratelimit/keys';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -48,6 +49,23 @@ test('a Worker makes its limiter and stores in its global scope, and limits', as
     { success: true, remaining: 0, upstash: true },
     { success: false, remaining: 0, upstash: true },
   ]);
+});
+
+test("calendar periods from workerd's Intl are Node's", async () => {
+  // Instants next to DST changes and odd offsets: New York's spring gap, Lord Howe's half-hour DST,
+  // Kathmandu's +05:45, Apia's skipped 2011-12-30, and a month in Sydney.
+  const cases = [
+    { unit: 'day', zone: 'America/New_York', at: Date.UTC(2026, 2, 8, 6, 59) },
+    { unit: 'day', zone: 'America/New_York', at: Date.UTC(2026, 2, 8, 7, 1) },
+    { unit: 'hour', zone: 'Australia/Lord_Howe', at: Date.UTC(2026, 9, 3, 15, 45) },
+    { unit: 'day', zone: 'Asia/Kathmandu', at: Date.UTC(2026, 11, 3, 18, 14) },
+    { unit: 'day', zone: 'Pacific/Apia', at: Date.UTC(2011, 11, 30, 10) },
+    { unit: 'month', zone: 'Australia/Sydney', at: Date.UTC(2026, 9, 31, 13, 30) },
+  ] as const;
+  for (const { unit, zone, at } of cases) {
+    const query = new URLSearchParams({ unit, zone, at: String(at) });
+    expect(await get(isolate, `/period?${query}`)).toEqual({ ...periodAt({ unit, step: 1 }, zone, at) });
+  }
 });
 
 test('a call that hangs after a request that ended is answered at its timeout', async () => {
