@@ -1,27 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { periodAt } from '@periodkey/ratelimit/keys';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { bundleFixture, WORKERD } from './fixtures/bundle.js';
 
 // workerd (through miniflare) runs an isolate under rules of its own: no random values, timers or I/O in
 // the global scope, where limiters and stores are made once per isolate; and a timer belongs to the request
 // that set it, dropped when that request ends.
 async function startWorker(fixture: string): Promise<Miniflare> {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL(`fixtures/${fixture}`, import.meta.url))],
-    bundle: true,
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
-  const [output] = bundle.outputFiles;
-  if (output === undefined) throw new Error('esbuild wrote no bundle');
   return new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: output.text }],
-    compatibilityDate: '2025-07-01',
+    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: await bundleFixture(fixture, WORKERD) }],
+    compatibilityDate: '2025-07-18',
   });
 }
 
