@@ -56,6 +56,15 @@ test("calendar periods from workerd's Intl are Node's", async () => {
   }
 });
 
+test('a store URL in a bundle is an InvalidOptionError that says to pass the store', async () => {
+  expect(await get(isolate, '/url-store')).toEqual({
+    name: 'InvalidOptionError',
+    message: expect.stringContaining(
+      'in a bundle, for Workers, edge functions or Next.js, always pass the store',
+    ),
+  });
+});
+
 test('a call that hangs after a request that ended is answered at its timeout', async () => {
   // The first request leaves the limiter's deadline timer pending when it ends.
   expect(await get(timers, '/ok')).toEqual({ success: true, reason: 'store' });

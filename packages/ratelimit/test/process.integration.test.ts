@@ -85,7 +85,8 @@ describe('the core does not depend on its adapters', () => {
       });
       expect(stdout.trim()).toBe(
         'true the store needs @periodkey/ioredis, which could not be loaded; install it with its client: ' +
-          '`npm install @periodkey/ioredis ioredis`, or pass a store explicitly',
+          '`npm install @periodkey/ioredis ioredis`, or pass a store explicitly (in a bundle, for Workers, ' +
+          'edge functions or Next.js, always pass the store: a bundler does not follow this import)',
       );
     } finally {
       await fs.rm(app, { recursive: true, force: true });

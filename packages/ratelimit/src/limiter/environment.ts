@@ -30,7 +30,8 @@ async function load<T>(specifier: string, peer: string): Promise<T> {
   } catch (cause) {
     throw new InvalidOptionError(
       `the store needs ${specifier}, which could not be loaded; install it with its client: ` +
-        `\`npm install ${specifier} ${peer}\`, or pass a store explicitly`,
+        `\`npm install ${specifier} ${peer}\`, or pass a store explicitly (in a bundle, for Workers, edge ` +
+        'functions or Next.js, always pass the store: a bundler does not follow this import)',
       { cause },
     );
   }
