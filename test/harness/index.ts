@@ -4,6 +4,8 @@ import type { Servers } from './global-setup.js';
 
 export { createAclUser } from './acl.js';
 export type { Servers } from './global-setup.js';
+export { freePort } from './ports.js';
+export { track, untrack } from './reaper.js';
 export { rejection } from './rejection.js';
 export type { RedisSentinel } from './sentinel.js';
 export { startSentinel } from './sentinel.js';
