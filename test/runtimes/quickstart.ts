@@ -8,9 +8,10 @@ const README = new URL('../../packages/ratelimit/README.md', import.meta.url);
 
 /**
  * The "First five lines" of packages/ratelimit/README.md as a script, unchanged but for its identity (made
- * `identity`, so that runs never share counts on Redis), then five more calls of the same identity, each
- * printed as JSON, and `limiter.close()`: the README's example, and proof that it limits and lets the
- * process exit.
+ * `identity`, so that runs never share counts on Redis) and its clock (pinned to the middle of the current
+ * minute, so that its `5/minute` rule cannot roll over during the run), then five more calls of the same
+ * identity, each printed as JSON, and `limiter.close()`: the README's example, and proof that it limits and
+ * lets the process exit.
  */
 export async function quickstartSource(identity: string): Promise<string> {
   const readme = await readFile(README, 'utf8');
@@ -19,7 +20,10 @@ export async function quickstartSource(identity: string): Promise<string> {
   if (code === undefined || !code.includes("'user:42'")) {
     throw new Error('packages/ratelimit/README.md has no "First five lines" ts block that limits user:42');
   }
-  return `${code.replaceAll("'user:42'", JSON.stringify(identity))}
+  const now = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+  const pinned = code.replace('new Ratelimit({ ', `new Ratelimit({ now: () => ${now}, `);
+  if (pinned === code) throw new Error("the README's quickstart no longer calls new Ratelimit({ ... })");
+  return `${pinned.replaceAll("'user:42'", JSON.stringify(identity))}
 for (let i = 0; i < 5; i++) {
   const { success, remaining, reason } = await limiter.limit(${JSON.stringify(identity)}, { scope: '/api/chat' });
   console.log(JSON.stringify({ success, remaining, reason }));
