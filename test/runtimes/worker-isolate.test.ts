@@ -1,4 +1,5 @@
 import { periodAt } from '@periodkey/ratelimit/keys';
+import { servers, startUpstashServer, testPrefix, type UpstashServer } from '@periodkey/test';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bundleFixture, WORKERD } from './fixtures/bundle.js';
@@ -6,10 +7,17 @@ import { bundleFixture, WORKERD } from './fixtures/bundle.js';
 // workerd (through miniflare) runs an isolate under rules of its own: no random values, timers or I/O in
 // the global scope, where limiters and stores are made once per isolate; and a timer belongs to the request
 // that set it, dropped when that request ends.
-async function startWorker(fixture: string): Promise<Miniflare> {
+async function startWorker(
+  fixture: string,
+  {
+    compatibilityDate = '2025-07-18',
+    bindings = {},
+  }: { compatibilityDate?: string; bindings?: Record<string, string> } = {},
+): Promise<Miniflare> {
   return new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.mjs', contents: await bundleFixture(fixture, WORKERD) }],
-    compatibilityDate: '2025-07-18',
+    compatibilityDate,
+    bindings,
   });
 }
 
@@ -19,14 +27,24 @@ async function get(worker: Miniflare, path: string): Promise<unknown> {
 
 let isolate: Miniflare;
 let timers: Miniflare;
+// Before 2022-03-21 (global_navigator), a Worker has no navigator: no 'Cloudflare-Workers' user agent.
+let oldTimers: Miniflare;
+let upstash: UpstashServer;
+let probed: Miniflare;
 beforeAll(async () => {
-  [isolate, timers] = await Promise.all([
+  upstash = await startUpstashServer({ redisUrl: servers().upstash.redisUrl });
+  [isolate, timers, oldTimers, probed] = await Promise.all([
     startWorker('global-scope-worker.mjs'),
     startWorker('timers-worker.mjs'),
+    startWorker('timers-worker.mjs', { compatibilityDate: '2022-01-01' }),
+    startWorker('upstash-probe-worker.mjs', {
+      bindings: { URL: upstash.url, TOKEN: upstash.token, PREFIX: testPrefix('probe') },
+    }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([isolate?.dispose(), timers?.dispose()]);
+  await Promise.all([isolate?.dispose(), timers?.dispose(), oldTimers?.dispose(), probed?.dispose()]);
+  await upstash?.close();
 });
 
 test('a Worker makes its limiter and stores in its global scope, and limits', async () => {
@@ -72,6 +90,11 @@ test('a call that hangs after a request that ended is answered at its timeout', 
   expect(await get(timers, '/hang')).toEqual({ success: true, reason: 'timeout' });
 });
 
+test('a call that hangs is answered at its timeout in a Worker without navigator (old compatibility date)', async () => {
+  expect(await get(oldTimers, '/ok')).toEqual({ success: true, reason: 'store' });
+  expect(await get(oldTimers, '/hang')).toEqual({ success: true, reason: 'timeout' });
+});
+
 test('a store that failed is probed again, and used again once it answers', async () => {
   // Five failures in a row bypass the store; the probe is scheduled by the request of the fifth.
   for (let i = 0; i < 5; i++) expect(await get(timers, '/fail')).toEqual({ success: true, reason: 'error' });
@@ -80,5 +103,21 @@ test('a store that failed is probed again, and used again once it answers', asyn
   let answer: unknown;
   do answer = await get(timers, '/ok');
   while (Date.now() < deadline && (answer as { reason: string }).reason !== 'store');
+  expect(answer).toEqual({ success: true, reason: 'store' });
+});
+
+test('an Upstash store that failed is used again once it answers: the probe is a real fetch', async () => {
+  expect(await get(probed, '/')).toEqual({ success: true, reason: 'store' });
+  upstash.faults.set({ drop: true });
+  for (let i = 0; i < 5; i++) expect(await get(probed, '/')).toEqual({ success: true, reason: 'error' });
+  upstash.faults.clear();
+  // The call that finds the probe due waits for it: answered from the fallback at once, its request would
+  // end before the store answered, and workerd would cancel the probe's fetch (was: bypassed for good).
+  const deadline = Date.now() + 3000;
+  let answer: unknown;
+  do {
+    answer = await get(probed, '/');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } while (Date.now() < deadline && (answer as { reason: string }).reason !== 'store');
   expect(answer).toEqual({ success: true, reason: 'store' });
 });

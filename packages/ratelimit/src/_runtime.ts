@@ -16,6 +16,7 @@ interface Host {
   };
   readonly navigator?: { readonly userAgent?: string };
   readonly EdgeRuntime?: string;
+  readonly WebSocketPair?: unknown;
 }
 
 const host = globalThis as Host;
@@ -42,10 +43,15 @@ export function unref(timer: ReturnType<typeof setTimeout>): void {
 /**
  * Whether a timer belongs to the request that set it, as on Cloudflare Workers and Vercel Edge: one still
  * pending when its request ends never fires. Asked the way each platform documents (its user agent, the
- * `EdgeRuntime` global).
+ * `EdgeRuntime` global), and for Workers also by their own `WebSocketPair` global: a Worker whose
+ * compatibility date precedes 2022-03-21 (or that sets `no_global_navigator`) has no `navigator`.
  */
 export function requestScopedTimers(): boolean {
-  return host.navigator?.userAgent === 'Cloudflare-Workers' || typeof host.EdgeRuntime === 'string';
+  return (
+    host.navigator?.userAgent === 'Cloudflare-Workers' ||
+    typeof host.WebSocketPair === 'function' ||
+    typeof host.EdgeRuntime === 'string'
+  );
 }
 
 /** `bytes` random bytes from the platform's CSPRNG, as hex. */

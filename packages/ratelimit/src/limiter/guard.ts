@@ -1,5 +1,5 @@
 // internal: calls to the primary store, bounded in time, counted, and bypassed while the store is down.
-import { unref } from '../_runtime.js';
+import { requestScopedTimers, unref } from '../_runtime.js';
 import { attempt, Deadlines, EXPIRED, type Expired, withTimeout } from '../deadline.js';
 import { classifyRedisError, isRefusal } from '../storage/errors.js';
 import type { Store, StoreRequest } from '../store.js';
@@ -74,6 +74,8 @@ export class Guard {
   /** When the next probe is due (`performance.now()`), or, while one runs, when it must have ended. */
   #probeDue = Number.POSITIVE_INFINITY;
   #closed = false;
+  /** Timers and I/O belong to a request: a probe that its call does not wait for dies with it. */
+  readonly #requestScoped = requestScopedTimers();
 
   constructor(options: GuardOptions) {
     this.#options = options;
@@ -88,10 +90,15 @@ export class Guard {
   /**
    * {@link down}, for a call about to choose its store: a probe that is overdue starts here, in the call's
    * context. Its timer may never fire: Workers drop the timers of a request that has ended, and a limiter
-   * that waited for it would bypass its store for the life of the isolate.
+   * that waited for it would bypass its store for the life of the isolate. There, the call also waits for
+   * the probe (at most twice the timeout): the probe's own I/O is cancelled when its request ends, and a
+   * call that answered from the fallback at once would end it before the store could answer.
    */
-  bypassed(): boolean {
-    if (this.#outage !== undefined && !this.#closed && performance.now() >= this.#probeDue) this.#probe();
+  bypassed(): boolean | Promise<boolean> {
+    if (this.#outage !== undefined && !this.#closed && performance.now() >= this.#probeDue) {
+      const probing = this.#probe();
+      if (this.#requestScoped && probing !== undefined) return probing.then(() => this.#outage !== undefined);
+    }
     return this.#outage !== undefined;
   }
 
@@ -189,15 +196,16 @@ export class Guard {
     unref(this.#probeTimer);
   }
 
-  readonly #probe = (): void => {
+  /** Starts a probe; the promise settles when it has been handled, `undefined` if none started. */
+  readonly #probe = (): Promise<void> | undefined => {
     if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
     const outage = this.#outage;
-    if (outage === undefined || this.#closed) return;
+    if (outage === undefined || this.#closed) return undefined;
     const started = performance.now();
     // No call starts another probe while this one may still answer (it makes at most two bounded checks).
     this.#probeDue = started + 2 * (probeTimeout(this.#options) + PROBE_SLACK_MS);
-    probe(outage.store, this.#options).then((health) => {
+    return probe(outage.store, this.#options).then((health) => {
       const durationMs = performance.now() - started;
       this.#options.emit?.(
         health.ok

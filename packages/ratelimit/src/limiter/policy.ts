@@ -79,7 +79,8 @@ export class StorePolicy {
     const { now } = request;
     if (direct) return summarize(plan, await store.evaluate(request), now, 'store');
     let failure: StoreFailure | undefined;
-    if (!this.#guard.bypassed()) {
+    const bypassed = this.#guard.bypassed();
+    if (!(typeof bypassed === 'boolean' ? bypassed : await bypassed)) {
       try {
         const outcomes = await this.#guard.call('limit', store, (s) => s.evaluate(request));
         return summarize(plan, outcomes, now, 'store');
