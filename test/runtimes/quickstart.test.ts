@@ -4,7 +4,7 @@ import { MICRO } from '@periodkey/ratelimit/storage';
 import { servers } from '@periodkey/test';
 import { Redis } from '@periodkey/test/ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runQuickstart } from './quickstart.js';
+import { quickstartSource, runScript } from './quickstart.js';
 
 // The README's quickstart in each server runtime, from the runtimes' npm packages: it limits on the memory
 // store and on Redis (REDIS_URL, through @periodkey/ioredis, which the core loads by a dynamic import), and
@@ -44,7 +44,7 @@ describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
   const identity = () => `quickstart-${name.toLowerCase()}-${randomBytes(4).toString('hex')}`;
 
   test('limits on the memory store, and warns that counts are not shared', async () => {
-    const { lines, stderr } = await runQuickstart(command, identity(), env);
+    const { lines, stderr } = await runScript(command, await quickstartSource(identity()), env);
     expect(lines[0]).toBe('4 left');
     expect(lines.slice(1).map((line) => JSON.parse(line))).toEqual(AFTER_FIRST);
     expect(stderr).toContain(MEMORY_WARNING);
@@ -52,7 +52,10 @@ describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
 
   test('limits on Redis from REDIS_URL, and writes the calendar keys', async () => {
     const id = identity();
-    const { lines, stderr } = await runQuickstart(command, id, { ...env, REDIS_URL: servers().redis.url });
+    const { lines, stderr } = await runScript(command, await quickstartSource(id), {
+      ...env,
+      REDIS_URL: servers().redis.url,
+    });
     expect(lines[0]).toBe('4 left');
     expect(lines.slice(1).map((line) => JSON.parse(line))).toEqual(AFTER_FIRST);
     expect(stderr).not.toContain(MEMORY_WARNING);
@@ -68,5 +71,43 @@ describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
     } finally {
       if (keys.length > 0) await redis.del(...keys);
     }
+  });
+});
+
+describe('Deno without --allow-net', () => {
+  // A permission the process lacks never comes back by itself: a refusal that names the flag, not an
+  // outage that the failure policy ('open' by default) admits every call through.
+  const source = `
+    import { Ratelimit } from '@periodkey/ratelimit';
+    const limiter = new Ratelimit({ rules: { burst: '2/minute' }, timeout: 2000 });
+    for (let i = 0; i < 2; i++) {
+      const outcome = await limiter.limit('user:1').then(({ reason }) => reason, (error) => error.name + ': ' + error.message);
+      console.log(JSON.stringify(outcome));
+    }
+    await limiter.close();
+  `;
+  const deno = RUNTIMES.find(({ name }) => name === 'Deno');
+  const command = [bin('deno'), 'run', '--allow-env', '--allow-read', '--no-prompt'];
+
+  test.each([
+    {
+      store: 'Redis (REDIS_URL)',
+      env: () => ({ REDIS_URL: servers().redis.url }),
+      host: () => servers().redis.port,
+    },
+    {
+      store: 'Upstash (UPSTASH_REDIS_REST_URL)',
+      env: () => ({
+        UPSTASH_REDIS_REST_URL: servers().upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: servers().upstash.token,
+      }),
+      host: () => new URL(servers().upstash.url).port,
+    },
+  ])('every call on $store is a StoreRefusedError naming the flag', async ({ env, host }) => {
+    const { lines } = await runScript(command, source, { ...deno?.env, ...env() });
+    const refused = expect.stringMatching(
+      new RegExp(`^StoreRefusedError: Requires net access to "127\\.0\\.0\\.1:${host()}".*--allow-net`),
+    );
+    expect(lines.map((line) => JSON.parse(line))).toEqual([refused, refused]);
   });
 });

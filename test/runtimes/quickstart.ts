@@ -32,26 +32,26 @@ await limiter.close();
 `;
 }
 
-export interface Quickstart {
+export interface ScriptOutput {
   /** What the script printed on stdout, one entry per line. */
   readonly lines: string[];
   readonly stderr: string;
 }
 
 /**
- * Runs the quickstart for `identity` with `command` (`[program, ...args]`; the script's path is appended) in
- * a folder under this one, so that it resolves the workspace's packages through `test/runtimes/node_modules`. The
+ * Runs `source` as a module with `command` (`[program, ...args]`; the script's path is appended) in a folder
+ * under this one, so that it resolves the workspace's packages through `test/runtimes/node_modules`. The
  * environment names no store but `env`'s. A script that does not exit by itself within 20 s fails.
  */
-export async function runQuickstart(
+export async function runScript(
   command: readonly string[],
-  identity: string,
+  source: string,
   env: Record<string, string>,
-): Promise<Quickstart> {
-  const dir = await mkdtemp(join(import.meta.dirname, '.quickstart-'));
+): Promise<ScriptOutput> {
+  const dir = await mkdtemp(join(import.meta.dirname, '.script-'));
   try {
-    const script = join(dir, 'quickstart.mjs');
-    await writeFile(script, await quickstartSource(identity));
+    const script = join(dir, 'script.mjs');
+    await writeFile(script, source);
     const {
       REDIS_URL: _redis,
       UPSTASH_REDIS_REST_URL: _url,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidOptionError } from '@periodkey/ratelimit';
-import { classifyRedisError, isRefusal } from '@periodkey/ratelimit/storage';
+import { classifyRedisError, isRefusal, type RedisErrorKind } from '@periodkey/ratelimit/storage';
 import {
   checkHealth,
   defaultHealthKey,
@@ -176,12 +176,13 @@ export class IORedisStore<C extends IORedisCommands = IORedisClient> extends Scr
     const watch = (client: IORedisClient) =>
       client.on('error', (error: Error) => {
         connection.lastError = error;
-        // A Cluster client that may not run CLUSTER SLOTS never becomes ready, and a failed SELECT leaves
-        // the client in database 0: both are refusals no command reports, so the store reports them.
+        // A Cluster client that may not run CLUSTER SLOTS never becomes ready, a failed SELECT leaves the
+        // client in database 0, and a runtime that may not open the socket (Deno without --allow-net)
+        // retries for ever: refusals no command reports, so the store reports them.
         const node = (error as { lastNodeError?: unknown }).lastNodeError;
         const refused = isRefusal(node)
           ? node
-          : classifyRedisError(error).kind === 'db-out-of-range'
+          : LATCHED.has(classifyRedisError(error).kind)
             ? error
             : undefined;
         if (refused !== undefined && connection.refusal === undefined) {
@@ -297,6 +298,9 @@ async function recover<T, C extends IORedisCommands>(
   }
   throw new Error(`${error.message} (the connection's last error: ${last.message})`, { cause: last });
 }
+
+/** Errors of the client's own connection that are refusals (see {@link IORedisStore.fromUrl}). */
+const LATCHED: ReadonlySet<RedisErrorKind['kind']> = new Set(['db-out-of-range', 'runtime-permission']);
 
 async function clusterPing(cluster: Required<IORedisCommands>): Promise<void> {
   await Promise.all(

@@ -73,6 +73,11 @@ const REPLIES: readonly (readonly [string, RedisErrorKind])[] = [
   ["OOM command not allowed when used memory > 'maxmemory'.", { kind: 'other' }],
   ['Connection is closed.', { kind: 'other' }],
   ['connect ECONNREFUSED 127.0.0.1:6379', { kind: 'other' }],
+  // Deno's refusal of a socket or a fetch its flags do not allow (NotCapable).
+  [
+    'Requires net access to "127.0.0.1:6379", run again with the --allow-net flag',
+    { kind: 'runtime-permission' },
+  ],
   // @upstash/redis: a failed request, a pipelined command, an auto-pipelined one.
   ['WRONGPASS invalid or missing auth token, command was: ["get","k"]', { kind: 'wrongpass' }],
   [
@@ -96,7 +101,7 @@ describe('classifyRedisError', () => {
 });
 
 describe('isRefusal', () => {
-  test('refusals are misconfiguration: permissions, credentials, types, a Cluster node, a missing database, a script', () => {
+  test('refusals are misconfiguration: permissions, credentials, types, a Cluster node, a missing database, a runtime permission, a script', () => {
     const refusals = REPLIES.filter(([message]) => isRefusal(new Error(message))).map(([, { kind }]) => kind);
     expect([...new Set(refusals)].sort()).toEqual(
       [
@@ -105,6 +110,7 @@ describe('isRefusal', () => {
         'moved',
         'noauth',
         'noperm',
+        'runtime-permission',
         'script',
         'wrongpass',
         'wrongtype',

@@ -17,6 +17,7 @@
  * - `unknown-command`; `cluster-disabled`: `CLUSTER ...` on a server that is no Cluster node;
  *   `db-out-of-range`: SELECT of a database the server does not have;
  * - `err`: another `ERR` reply, whose own words say what is wrong;
+ * - `runtime-permission`: not Redis' answer but the runtime's refusal to reach it (Deno without `--allow-net`);
  * - `other`: anything else, such as another reply or a client's own error (a timeout, a closed connection).
  */
 export type RedisErrorKind =
@@ -36,6 +37,7 @@ export type RedisErrorKind =
         | 'cluster-disabled'
         | 'db-out-of-range'
         | 'err'
+        | 'runtime-permission'
         | 'other';
     };
 
@@ -65,6 +67,11 @@ const ERR = /(?<!')\bERR\b(?!')/;
  * `@user_script` suffix either.
  */
 const SCRIPT_NOPERM = /The user executing the script can't (?:run|access)/;
+/**
+ * Deno refuses what its flags do not allow (`NotCapable`; `PermissionDenied` before Deno 2):
+ * `Requires net access to "127.0.0.1:6379", run again with the --allow-net flag`.
+ */
+const RUNTIME_PERMISSION = /^Requires \w+ access to .*--allow-\w+/;
 const ERR_REPLIES: readonly (readonly [RegExp, Exclude<RedisErrorKind['kind'], 'noperm'>])[] = [
   [/unknown command/i, 'unknown-command'],
   [/cluster support disabled/i, 'cluster-disabled'],
@@ -79,6 +86,7 @@ export function classifyRedisError(error: unknown): RedisErrorKind {
     return { kind: 'noperm', command: NOPERM_COMMAND.exec(message)?.[1]?.toLowerCase() };
   }
   if (code !== undefined) return { kind: CODES[code] };
+  if (RUNTIME_PERMISSION.test(message)) return { kind: 'runtime-permission' };
   if (SCRIPT_NOPERM.test(message)) return { kind: 'noperm', command: undefined };
   if (SCRIPT.test(message)) return { kind: 'script' };
   for (const [pattern, kind] of ERR_REPLIES) if (pattern.test(message)) return { kind };
@@ -93,6 +101,7 @@ const REFUSALS: ReadonlySet<RedisErrorKind['kind']> = new Set([
   'moved',
   'crossslot',
   'db-out-of-range',
+  'runtime-permission',
   'script',
 ]);
 
@@ -100,7 +109,7 @@ const REFUSALS: ReadonlySet<RedisErrorKind['kind']> = new Set([
  * Errors that say the store is up but refuses the command: a permission (ACL), credentials, a key of
  * another type (or holding what the script does not write) under the limiter's prefix, a node of a Redis
  * Cluster reached by a client that is not a Cluster client (`MOVED`, `CROSSSLOT`), a database the server
- * does not have (SELECT), or a script error.
+ * does not have (SELECT), a runtime that may not reach the store (Deno's permissions), or a script error.
  * They are misconfiguration, not an outage: no retry fixes them. (`ASK` is a slot in migration, which a
  * retry through a Cluster client does fix; `LOADING` and `NOSCRIPT` pass too.) A script's failure is one
  * whatever words its message quotes.
