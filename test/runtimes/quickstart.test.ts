@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { quickstartSource, runScript } from './quickstart.js';
 
 // The README's quickstart in each server runtime, from the runtimes' npm packages: it limits on the memory
-// store and on Redis (REDIS_URL, through @periodkey/ioredis, which the core loads by a dynamic import), and
-// the process exits by itself after close().
+// store, on Redis (REDIS_URL, through @periodkey/ioredis) and on Upstash (through @periodkey/upstash), the
+// store packages that the core loads by a dynamic import, and the process exits by itself after close().
 const bin = (name: string) => fileURLToPath(new URL(`node_modules/.bin/${name}`, import.meta.url));
 const RUNTIMES = [
   { name: 'Node', command: [process.execPath], env: {} },
@@ -33,11 +33,14 @@ const AFTER_FIRST = [
 const MEMORY_WARNING = 'periodkey: using the in-memory store';
 
 let redis: Redis;
+/** The Redis behind the Upstash-compatible REST server. */
+let upstashRedis: Redis;
 beforeAll(() => {
   redis = new Redis(servers().redis.url);
+  upstashRedis = new Redis(servers().upstash.redisUrl);
 });
 afterAll(async () => {
-  await redis.quit();
+  await Promise.all([redis.quit(), upstashRedis.quit()]);
 });
 
 describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
@@ -50,26 +53,34 @@ describe.each(RUNTIMES)('the quickstart on $name', ({ name, command, env }) => {
     expect(stderr).toContain(MEMORY_WARNING);
   });
 
-  test('limits on Redis from REDIS_URL, and writes the calendar keys', async () => {
+  test.each([
+    { store: 'Redis from REDIS_URL', env: () => ({ REDIS_URL: servers().redis.url }), redis: () => redis },
+    {
+      store: 'Upstash from UPSTASH_REDIS_REST_URL and _TOKEN',
+      env: () => ({
+        UPSTASH_REDIS_REST_URL: servers().upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: servers().upstash.token,
+      }),
+      redis: () => upstashRedis,
+    },
+  ])('limits on $store, and writes the calendar keys', async ({ env: storeEnv, redis: backend }) => {
     const id = identity();
-    const { lines, stderr } = await runScript(command, await quickstartSource(id), {
-      ...env,
-      REDIS_URL: servers().redis.url,
-    });
+    const { lines, stderr } = await runScript(command, await quickstartSource(id), { ...env, ...storeEnv() });
+    const client = backend();
     expect(lines[0]).toBe('4 left');
     expect(lines.slice(1).map((line) => JSON.parse(line))).toEqual(AFTER_FIRST);
     expect(stderr).not.toContain(MEMORY_WARNING);
-    const keys = (await redis.keys(`ratelimit:{${id}}:*`)).sort();
+    const keys = (await client.keys(`ratelimit:{${id}}:*`)).sort();
     try {
       expect(keys).toEqual([
         expect.stringMatching(new RegExp(`^ratelimit:\\{${id}\\}:/api/chat:burst:\\d{12}$`)),
         expect.stringMatching(new RegExp(`^ratelimit:\\{${id}\\}:/api/chat:monthly:\\d{6}$`)),
       ]);
       // Five admitted of six (the denied call consumed nothing), in millionths.
-      const counts = await Promise.all(keys.map((key) => redis.get(key)));
+      const counts = await Promise.all(keys.map((key) => client.get(key)));
       expect(counts.map(Number)).toEqual([5 * MICRO, 5 * MICRO]);
     } finally {
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length > 0) await client.del(...keys);
     }
   });
 });

@@ -12,25 +12,30 @@ beforeAll(async () => {
   script = await bundleFixture('./workerd-worker.ts', WORKERD);
 });
 
-edgeRuntimeSuite('workerd (miniflare)', async (env) => {
-  const mf = new Miniflare({
-    // Modules listed, not collected: miniflare's collector refuses the core's `import(specifier)` of a
-    // store package by URL (a branch a Worker with a store never takes), which wrangler bundles as is.
-    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
-    compatibilityDate: '2025-07-18',
-    compatibilityFlags: [],
-    bindings: { ...env },
+// Without nodejs_compat (the core's Web APIs only), and with it, as many Workers run: then `process` exists
+// (with an empty env) and timers are Node-like.
+for (const compatibilityFlags of [[], ['nodejs_compat']]) {
+  const name = compatibilityFlags.length === 0 ? 'workerd (miniflare)' : 'workerd with nodejs_compat';
+  edgeRuntimeSuite(name, async (env) => {
+    const mf = new Miniflare({
+      // Modules listed, not collected: miniflare's collector refuses the core's `import(specifier)` of a
+      // store package by URL (a branch a Worker with a store never takes), which wrangler bundles as is.
+      modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
+      compatibilityDate: '2025-07-18',
+      compatibilityFlags,
+      bindings: { ...env },
+    });
+    // A Worker that throws at global scope fails here, its error on workerd's stderr.
+    await mf.ready.catch(async (error: unknown) => {
+      await mf.dispose();
+      throw error;
+    });
+    return {
+      fetch: async (path, init) => {
+        const response = await mf.dispatchFetch(`http://worker.test${path}`, init as never);
+        return response as unknown as Response;
+      },
+      close: () => mf.dispose(),
+    };
   });
-  // A Worker that throws at global scope fails here, its error on workerd's stderr.
-  await mf.ready.catch(async (error: unknown) => {
-    await mf.dispose();
-    throw error;
-  });
-  return {
-    fetch: async (path, init) => {
-      const response = await mf.dispatchFetch(`http://worker.test${path}`, init as never);
-      return response as unknown as Response;
-    },
-    close: () => mf.dispose(),
-  };
-});
+}
