@@ -221,10 +221,6 @@ export class Guard {
   };
 }
 
-/**
- * The store's own health check, or a read-only evaluate where it has none, or where its ACL refuses the
- * health check's commands (`NOPERM`: a user allowed the limiter's commands only). Never rejects.
- */
 /** The bound of one probe check: the limiter's timeout, or 1 s without one. */
 function probeTimeout(options: GuardOptions): number {
   return Number.isFinite(options.timeout) ? options.timeout : 1000;
@@ -233,6 +229,10 @@ function probeTimeout(options: GuardOptions): number {
 /** What a probe check may take beyond its timeout before it is cut off here. */
 const PROBE_SLACK_MS = 50;
 
+/**
+ * The store's own health check, or a read-only evaluate where it has none, or where its ACL refuses the
+ * health check's commands (`NOPERM`: a user allowed the limiter's commands only). Never rejects.
+ */
 async function probe(store: Store, options: GuardOptions): Promise<StoreHealth> {
   const key = options.probeKey();
   const timeout = probeTimeout(options);
