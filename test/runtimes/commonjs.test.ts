@@ -8,13 +8,21 @@ import { describe, expect, test } from 'vitest';
 
 const run = promisify(execFile);
 const FIXTURE = fileURLToPath(new URL('fixtures/commonjs.cjs', import.meta.url));
-// The lowest Node of the packages' engines (>=20.19), from the npm package of its Linux x64 build (an
-// optional dependency: other platforms test the running Node only).
-const FLOOR = fileURLToPath(new URL('node_modules/node-20.19/bin/node', import.meta.url));
+// Nodes of the packages' engines (>=20.19): its floor and the later LTS lines, from the npm packages of
+// their Linux x64 builds (optional dependencies: other platforms test the running Node only), and the
+// running Node.
+const BUILDS = [
+  { version: 'v20.19.0', package: 'node-20.19' },
+  { version: 'v22.23.5', package: 'node-22' },
+  { version: 'v24.22.3', package: 'node-24' },
+].map(({ version, package: name }) => ({
+  version,
+  path: fileURLToPath(new URL(`node_modules/${name}/bin/node`, import.meta.url)),
+}));
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const NODES = [
   { version: process.version, path: process.execPath },
-  ...(linuxX64 || existsSync(FLOOR) ? [{ version: 'v20.19.0', path: FLOOR }] : []),
+  ...BUILDS.filter(({ path }) => linuxX64 || existsSync(path)),
 ];
 
 describe.each(NODES)('CommonJS on Node $version', ({ version, path }) => {
