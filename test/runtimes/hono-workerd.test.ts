@@ -1,8 +1,8 @@
 import { servers, testPrefix } from '@periodkey/test';
 import { Redis } from '@periodkey/test/ioredis';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { bundleFixture, WORKERD } from './fixtures/bundle.js';
+import { bundleFixture, startWorker, WORKERD } from './fixtures/bundle.js';
 
 // @periodkey/http/hono in workerd: a Hono app whose /api/* group is limited per client address.
 const prefix = testPrefix('hono');
@@ -11,11 +11,7 @@ let redis: Redis;
 
 beforeAll(async () => {
   const { url, token, redisUrl } = servers().upstash;
-  worker = new Miniflare({
-    modules: [
-      { type: 'ESModule', path: 'worker.mjs', contents: await bundleFixture('./hono-worker.ts', WORKERD) },
-    ],
-    compatibilityDate: '2025-07-18',
+  worker = await startWorker(await bundleFixture('./hono-worker.ts', WORKERD), {
     bindings: { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token, RATELIMIT_PREFIX: prefix },
   });
   redis = new Redis(redisUrl);

@@ -1,24 +1,16 @@
 import { periodAt } from '@periodkey/ratelimit/keys';
 import { servers, startUpstashServer, testPrefix, type UpstashServer } from '@periodkey/test';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { bundleFixture, WORKERD } from './fixtures/bundle.js';
+import { bundleFixture, startWorker, WORKERD, type WorkerOptions } from './fixtures/bundle.js';
 
 // workerd (through miniflare) runs an isolate under rules of its own: no random values, timers or I/O in
 // the global scope, where limiters and stores are made once per isolate; and a timer belongs to the request
 // that set it, dropped when that request ends.
-async function startWorker(
-  fixture: string,
-  {
-    compatibilityDate = '2025-07-18',
-    bindings = {},
-  }: { compatibilityDate?: string; bindings?: Record<string, string> } = {},
-): Promise<Miniflare> {
-  return new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: await bundleFixture(fixture, WORKERD) }],
-    compatibilityDate,
-    bindings,
-  });
+
+/** A fixture of this folder, bundled, as a Worker. */
+async function startFixture(fixture: string, options?: WorkerOptions): Promise<Miniflare> {
+  return startWorker(await bundleFixture(fixture, WORKERD), options);
 }
 
 async function get(worker: Miniflare, path: string): Promise<unknown> {
@@ -34,10 +26,10 @@ let probed: Miniflare;
 beforeAll(async () => {
   upstash = await startUpstashServer({ redisUrl: servers().upstash.redisUrl });
   [isolate, timers, oldTimers, probed] = await Promise.all([
-    startWorker('global-scope-worker.mjs'),
-    startWorker('timers-worker.mjs'),
-    startWorker('timers-worker.mjs', { compatibilityDate: '2022-01-01' }),
-    startWorker('upstash-probe-worker.mjs', {
+    startFixture('global-scope-worker.mjs'),
+    startFixture('timers-worker.mjs'),
+    startFixture('timers-worker.mjs', { compatibilityDate: '2022-01-01' }),
+    startFixture('upstash-probe-worker.mjs', {
       bindings: { URL: upstash.url, TOKEN: upstash.token, PREFIX: testPrefix('probe') },
     }),
   ]);

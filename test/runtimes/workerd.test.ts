@@ -2,10 +2,9 @@
 // nodejs_compat, reaches the harness' Upstash REST server on 127.0.0.1 with workerd's own fetch (miniflare's
 // default outbound network allows private addresses; no outboundService or fetchMock routes it
 // through Node).
-import { Miniflare } from 'miniflare';
 import { beforeAll } from 'vitest';
 import { edgeRuntimeSuite } from './edge-suite.js';
-import { bundleFixture, WORKERD } from './fixtures/bundle.js';
+import { bundleFixture, startWorker, WORKERD } from './fixtures/bundle.js';
 
 let script: string;
 beforeAll(async () => {
@@ -17,19 +16,7 @@ beforeAll(async () => {
 for (const compatibilityFlags of [[], ['nodejs_compat']]) {
   const name = compatibilityFlags.length === 0 ? 'workerd (miniflare)' : 'workerd with nodejs_compat';
   edgeRuntimeSuite(name, async (env) => {
-    const mf = new Miniflare({
-      // Modules listed, not collected: miniflare's collector refuses the core's `import(specifier)` of a
-      // store package by URL (a branch a Worker with a store never takes), which wrangler bundles as is.
-      modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
-      compatibilityDate: '2025-07-18',
-      compatibilityFlags,
-      bindings: { ...env },
-    });
-    // A Worker that throws at global scope fails here, its error on workerd's stderr.
-    await mf.ready.catch(async (error: unknown) => {
-      await mf.dispose();
-      throw error;
-    });
+    const mf = await startWorker(script, { compatibilityFlags, bindings: { ...env } });
     return {
       fetch: async (path, init) => {
         const response = await mf.dispatchFetch(`http://worker.test${path}`, init as never);
